@@ -1,0 +1,77 @@
+"""``mocap-hmr`` console script: one subcommand per job.
+
+Each subcommand is a function ``(args) -> None`` registered with ``_command``; errors this
+project raises on bad input (``MocapHMRError``) are printed as one line, exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from mocap_hmr.errors import MocapHMRError
+
+_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable]] = {}
+
+
+def _command(name: str, help_text: str, add_arguments: Callable[[argparse.ArgumentParser], None]):
+    def register(func):
+        _COMMANDS[name] = (help_text, add_arguments, func)
+        return func
+    return register
+
+
+def _convert_smpl_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("src", help="SMPL model file (.pkl as distributed, chumpy not needed)")
+    p.add_argument("dst", help="output .npz")
+
+
+@_command("convert-smpl", "convert an SMPL .pkl (chumpy or not) to .npz", _convert_smpl_args)
+def _convert_smpl(args: argparse.Namespace) -> None:
+    from mocap_hmr.body import convert_smpl
+
+    print(f"wrote {convert_smpl(args.src, args.dst)}")
+
+
+def _build_body_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", help="output folder (default: the stand-in body cache folder)")
+    p.add_argument("--tiny", action="store_true",
+                   help="the tiny procedural body (a few hundred vertices) of the unit tests")
+
+
+@_command("build-body", "build the free stand-in body (from anny) in SMPL's format",
+          _build_body_args)
+def _build_body(args: argparse.Namespace) -> None:
+    from mocap_hmr.body.tiny_body import write_tiny_body
+
+    if not args.tiny:
+        raise MocapHMRError("the anny stand-in body build is not in this version yet; "
+                            "build-body --tiny --out DIR builds the tiny test body")
+    if not args.out:
+        raise MocapHMRError("build-body --tiny needs --out DIR")
+    print(f"body model in {write_tiny_body(args.out)}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mocap-hmr", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, add_arguments, func) in _COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        add_arguments(p)
+        p.set_defaults(func=func)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except MocapHMRError as exc:
+        print(f"mocap-hmr {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

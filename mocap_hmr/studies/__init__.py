@@ -1,0 +1,1 @@
+"""Oracle and domain-gap studies (issue 7)."""

@@ -1,0 +1,19 @@
+import pytest
+import torch
+
+
+@pytest.fixture(scope="session")
+def tiny_body_dir(tmp_path_factory):
+    """A folder with the tiny procedural body, built once per test session."""
+    from mocap_hmr.body.tiny_body import write_tiny_body
+
+    return write_tiny_body(tmp_path_factory.mktemp("bodies") / "tiny")
+
+
+def pytest_collection_modifyitems(config, items):
+    if torch.cuda.is_available():
+        return
+    skip_gpu = pytest.mark.skip(reason="needs a CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip_gpu)
