@@ -38,6 +38,8 @@ def _build_body_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="output folder (default: the stand-in body cache folder)")
     p.add_argument("--tiny", action="store_true",
                    help="the tiny procedural body (a few hundred vertices) of the unit tests")
+    p.add_argument("--preview", metavar="PNG",
+                   help="also save front and side views in rest pose and two SMPL poses")
 
 
 @_command("build-body", "build the free stand-in body (from anny) in SMPL's format",
@@ -50,7 +52,12 @@ def _build_body(args: argparse.Namespace) -> None:
                             "build-body --tiny --out DIR builds the tiny test body")
     if not args.out:
         raise MocapHMRError("build-body --tiny needs --out DIR")
-    print(f"body model in {write_tiny_body(args.out)}")
+    out = write_tiny_body(args.out)
+    print(f"body model in {out}")
+    if args.preview:
+        from renderers.body_preview import save_body_preview
+
+        print(f"preview in {save_body_preview(out, args.preview)}")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,1 @@
+"""Rasterization (pure-torch backend now; pytorch3d backend, shading and the batch renderer with issue 4)."""

@@ -1,0 +1,106 @@
+"""Front and side views of a body model in rest pose and two SMPL poses, as one PNG."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from mocap_hmr.body import SMPL_JOINT_NAMES, BodyModel
+from mocap_hmr.geometry import axis_angle_to_matrix
+from mocap_hmr.imageio import read_image, write_png
+from renderers.torch_rasterizer import rasterize
+
+_J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
+
+# Two SMPL poses written joint by joint (axis-angle, radians), in SMPL's conventions.
+PREVIEW_POSES = {
+    "walk": {
+        "left_hip": (-0.5, 0, 0), "right_hip": (0.35, 0, 0), "left_knee": (0.25, 0, 0),
+        "right_knee": (0.8, 0, 0), "left_shoulder": (0.3, 0, -1.2), "right_shoulder": (-0.3, 0, 1.2),
+        "left_elbow": (0, -0.5, 0), "right_elbow": (0, 0.9, 0), "spine1": (0.05, 0.1, 0),
+    },
+    "squat-wave": {
+        "left_hip": (-1.4, 0, -0.2), "right_hip": (-1.4, 0, 0.2), "left_knee": (1.9, 0, 0),
+        "right_knee": (1.9, 0, 0), "left_ankle": (-0.3, 0, 0), "right_ankle": (-0.3, 0, 0),
+        "spine1": (0.35, 0, 0), "left_shoulder": (0, -0.6, -1.0), "left_elbow": (0, -1.6, 0),
+        "right_shoulder": (0, 0, -0.7), "right_elbow": (0, 0, -1.5), "neck": (0.2, 0, 0),
+    },
+}
+
+
+def preview_pose_batch() -> torch.Tensor:
+    """(3, 24, 3): rest pose, then the poses of ``PREVIEW_POSES``."""
+    pose = torch.zeros(1 + len(PREVIEW_POSES), 24, 3)
+    for i, joints in enumerate(PREVIEW_POSES.values(), start=1):
+        for name, value in joints.items():
+            pose[i, _J[name]] = torch.tensor(value)
+    return pose
+
+
+def _view_rotation(yaw: float) -> torch.Tensor:
+    """Body frame (Y up, facing +Z) -> OpenCV camera frame, the body turned by ``yaw`` about Y."""
+    turn = axis_angle_to_matrix(torch.tensor([0.0, yaw, 0.0]))
+    flip = torch.diag(torch.tensor([1.0, -1.0, -1.0]))  # camera looks along +Z, y down
+    return flip @ turn
+
+
+def _shade(verts_cam, faces, frags, texture, vt, ft):
+    """Lambert + ambient shading of the nearest face; textured where UVs are given.
+    Returns (N, H, W, 3) in [0, 1] over a white background."""
+    tri = verts_cam[:, faces]  # (N, F, 3, 3)
+    edge1, edge2 = tri[:, :, 1] - tri[:, :, 0], tri[:, :, 2] - tri[:, :, 0]
+    normals = F.normalize(torch.cross(edge1, edge2, dim=-1), dim=-1)
+    face = frags.pix_to_face[..., 0]
+    hit = face >= 0
+    n_faces = faces.shape[0]
+    safe = face.clamp(min=0)
+    normal = normals.reshape(-1, 3)[safe]  # (N, H, W, 3)
+    light = F.normalize(torch.tensor([-0.4, -0.5, -1.0]), dim=0)  # from the camera, above left
+    lambert = (normal * light).sum(-1).abs()
+    if texture is not None:
+        corners = vt[ft[safe % n_faces]]  # (N, H, W, 3, 2)
+        uv = (frags.bary_coords[..., 0, :, None] * corners).sum(-2)
+        grid = torch.stack([uv[..., 0] * 2 - 1, 1 - uv[..., 1] * 2], dim=-1)  # v up (OBJ)
+        tex = texture.permute(2, 0, 1)[None].expand(len(face), -1, -1, -1)
+        albedo = F.grid_sample(tex, grid, align_corners=False).permute(0, 2, 3, 1)
+    else:
+        albedo = torch.full((*face.shape, 3), 0.75)
+    colour = albedo * (0.35 + 0.65 * lambert[..., None])
+    return torch.where(hit[..., None], colour, torch.ones_like(colour))
+
+
+def render_body_views(body: BodyModel, pose: torch.Tensor, yaws: tuple[float, ...],
+                      size: int = 256, texture: torch.Tensor | None = None) -> torch.Tensor:
+    """Render each pose from each yaw. pose: (P, 24, 3) -> images (len(yaws), P, size, size, 3)."""
+    verts = body(pose).vertices.detach()  # (P, V, 3)
+    rows = []
+    for yaw in yaws:
+        cam = verts @ _view_rotation(yaw).T
+        lo, hi = cam.amin(1, keepdim=True), cam.amax(1, keepdim=True)
+        extent = (hi - lo)[..., :2].amax(-1, keepdim=True)  # (P, 1, 1)
+        distance = 10.0
+        cam = cam - (lo + hi) / 2 + torch.tensor([0.0, 0.0, distance])
+        focal = (0.9 * size * distance / extent[:, 0]).expand(-1, 2)
+        principal = torch.full((len(pose), 2), size / 2)
+        frags = rasterize(cam, body.faces, focal, principal, (size, size))
+        vt = ft = None
+        if texture is not None and body.uv is not None:
+            vt, ft = (torch.as_tensor(a) for a in body.uv)
+            vt, ft = vt.float(), ft.long()
+        rows.append(_shade(cam, body.faces, frags, texture if vt is not None else None, vt, ft))
+    return torch.stack(rows)
+
+
+def save_body_preview(body_dir: str | Path, out_png: str | Path, size: int = 256) -> Path:
+    """Front (top row) and side (bottom row) views of rest pose, walk and squat-wave."""
+    body_dir = Path(body_dir)
+    body = BodyModel(body_dir)
+    textures = sorted((body_dir / "textures").glob("*.png"))
+    texture = torch.from_numpy(read_image(textures[0])).float() / 255 if textures else None
+    views = render_body_views(body, preview_pose_batch(), (0.0, -math.pi / 2), size, texture)
+    grid = views.permute(0, 2, 1, 3, 4).reshape(views.shape[0] * size, -1, 3)
+    return write_png(out_png, (grid.clamp(0, 1) * 255).round().to(torch.uint8).numpy().astype(np.uint8))
