@@ -35,24 +35,26 @@ def _convert_smpl(args: argparse.Namespace) -> None:
 
 
 def _build_body_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", help="output folder (default: the stand-in body cache folder)")
+    p.add_argument("--out", help="output folder (default: $MOCAP_HMR_CACHE/standin_body)")
     p.add_argument("--tiny", action="store_true",
                    help="the tiny procedural body (a few hundred vertices) of the unit tests")
     p.add_argument("--preview", metavar="PNG",
                    help="also save front and side views in rest pose and two SMPL poses")
+    p.add_argument("--force", action="store_true", help="rebuild even if a current build is there")
 
 
 @_command("build-body", "build the free stand-in body (from anny) in SMPL's format",
           _build_body_args)
 def _build_body(args: argparse.Namespace) -> None:
+    from mocap_hmr.body.standin import build_standin_body
     from mocap_hmr.body.tiny_body import write_tiny_body
 
-    if not args.tiny:
-        raise MocapHMRError("the anny stand-in body build is not in this version yet; "
-                            "build-body --tiny --out DIR builds the tiny test body")
-    if not args.out:
-        raise MocapHMRError("build-body --tiny needs --out DIR")
-    out = write_tiny_body(args.out)
+    if args.tiny:
+        if not args.out:
+            raise MocapHMRError("build-body --tiny needs --out DIR")
+        out = write_tiny_body(args.out)
+    else:
+        out = build_standin_body(args.out, force=args.force)
     print(f"body model in {out}")
     if args.preview:
         from renderers.body_preview import save_body_preview

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import kornia_rs.io
 import numpy as np
 
+from mocap_hmr.atomic import atomic_path
 from mocap_hmr.errors import MocapHMRError
 
 
@@ -38,13 +38,6 @@ def write_png(path: str | os.PathLike, image: np.ndarray) -> Path:
     image = np.ascontiguousarray(image)
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[-1] != 3:
         raise ValueError(f"write_png({path}): expected uint8 (H, W, 3), got {image.dtype} {image.shape}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
-    os.close(fd)
-    try:
-        kornia_rs.io.write_image_png_u8(tmp, image, "rgb")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        kornia_rs.io.write_image_png_u8(str(tmp), image, "rgb")
     return path

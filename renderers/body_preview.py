@@ -48,9 +48,9 @@ def _view_rotation(yaw: float) -> torch.Tensor:
     return flip @ turn
 
 
-def _shade(verts_cam, faces, frags, texture, vt, ft):
-    """Lambert + ambient shading of the nearest face; textured where UVs are given.
-    Returns (N, H, W, 3) in [0, 1] over a white background."""
+def _shade(verts_cam, faces, frags, textures, vt, ft):
+    """Lambert + ambient shading of the nearest face; textured (textures: (N, Ht, Wt, 3)
+    in [0, 1], or None) where UVs are given. Returns (N, H, W, 3) in [0, 1] over white."""
     tri = verts_cam[:, faces]  # (N, F, 3, 3)
     edge1, edge2 = tri[:, :, 1] - tri[:, :, 0], tri[:, :, 2] - tri[:, :, 0]
     normals = F.normalize(torch.cross(edge1, edge2, dim=-1), dim=-1)
@@ -61,12 +61,11 @@ def _shade(verts_cam, faces, frags, texture, vt, ft):
     normal = normals.reshape(-1, 3)[safe]  # (N, H, W, 3)
     light = F.normalize(torch.tensor([-0.4, -0.5, -1.0]), dim=0)  # from the camera, above left
     lambert = (normal * light).sum(-1).abs()
-    if texture is not None:
+    if textures is not None:
         corners = vt[ft[safe % n_faces]]  # (N, H, W, 3, 2)
         uv = (frags.bary_coords[..., 0, :, None] * corners).sum(-2)
         grid = torch.stack([uv[..., 0] * 2 - 1, 1 - uv[..., 1] * 2], dim=-1)  # v up (OBJ)
-        tex = texture.permute(2, 0, 1)[None].expand(len(face), -1, -1, -1)
-        albedo = F.grid_sample(tex, grid, align_corners=False).permute(0, 2, 3, 1)
+        albedo = F.grid_sample(textures.permute(0, 3, 1, 2), grid, align_corners=False).permute(0, 2, 3, 1)
     else:
         albedo = torch.full((*face.shape, 3), 0.75)
     colour = albedo * (0.35 + 0.65 * lambert[..., None])
@@ -74,8 +73,9 @@ def _shade(verts_cam, faces, frags, texture, vt, ft):
 
 
 def render_body_views(body: BodyModel, pose: torch.Tensor, yaws: tuple[float, ...],
-                      size: int = 256, texture: torch.Tensor | None = None) -> torch.Tensor:
-    """Render each pose from each yaw. pose: (P, 24, 3) -> images (len(yaws), P, size, size, 3)."""
+                      size: int = 256, textures: torch.Tensor | None = None) -> torch.Tensor:
+    """Render each pose from each yaw. pose: (P, 24, 3); textures: (P, Ht, Wt, 3) in [0, 1]
+    or None (grey) -> images (len(yaws), P, size, size, 3) in [0, 1]."""
     verts = body(pose).vertices.detach()  # (P, V, 3)
     rows = []
     for yaw in yaws:
@@ -88,19 +88,23 @@ def render_body_views(body: BodyModel, pose: torch.Tensor, yaws: tuple[float, ..
         principal = torch.full((len(pose), 2), size / 2)
         frags = rasterize(cam, body.faces, focal, principal, (size, size))
         vt = ft = None
-        if texture is not None and body.uv is not None:
-            vt, ft = (torch.as_tensor(a) for a in body.uv)
-            vt, ft = vt.float(), ft.long()
-        rows.append(_shade(cam, body.faces, frags, texture if vt is not None else None, vt, ft))
+        if textures is not None and body.uv is not None:
+            vt, ft = torch.as_tensor(body.uv[0]).float(), torch.as_tensor(body.uv[1]).long()
+        rows.append(_shade(cam, body.faces, frags, textures if vt is not None else None, vt, ft))
     return torch.stack(rows)
 
 
 def save_body_preview(body_dir: str | Path, out_png: str | Path, size: int = 256) -> Path:
-    """Front (top row) and side (bottom row) views of rest pose, walk and squat-wave."""
+    """Front (top row) and side (bottom row) views of rest pose, walk and squat-wave, each
+    pose with another of the body's skin textures."""
     body_dir = Path(body_dir)
     body = BodyModel(body_dir)
-    textures = sorted((body_dir / "textures").glob("*.png"))
-    texture = torch.from_numpy(read_image(textures[0])).float() / 255 if textures else None
-    views = render_body_views(body, preview_pose_batch(), (0.0, -math.pi / 2), size, texture)
+    pose = preview_pose_batch()
+    files = sorted((body_dir / "textures").glob("*.png"))
+    textures = None
+    if files:
+        picks = np.linspace(0, len(files) - 1, len(pose)).round().astype(int)
+        textures = torch.stack([torch.from_numpy(read_image(files[i])).float() / 255 for i in picks])
+    views = render_body_views(body, pose, (0.0, -math.pi / 2), size, textures)
     grid = views.permute(0, 2, 1, 3, 4).reshape(views.shape[0] * size, -1, 3)
     return write_png(out_png, (grid.clamp(0, 1) * 255).round().to(torch.uint8).numpy().astype(np.uint8))

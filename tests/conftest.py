@@ -17,3 +17,13 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip_gpu)
+
+
+@pytest.fixture(scope="session")
+def standin_body_dir():
+    """The anny stand-in body, built into the cache ($MOCAP_HMR_CACHE) once; skipped
+    where the optional package anny is not installed."""
+    pytest.importorskip("anny")
+    from mocap_hmr.body.standin import build_standin_body
+
+    return build_standin_body()

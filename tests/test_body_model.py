@@ -1,5 +1,6 @@
-"""BodyModel on the tiny body: forward kinematics against an independent float64 FK,
-pose-direction semantics, shape, SPIN/H36M joints, input errors, smplx compatibility."""
+"""BodyModel on both bodies (the tiny one and, where anny is installed, the stand-in):
+forward kinematics against an independent float64 FK, pose-direction semantics, shape,
+SPIN/H36M joints, smplx compatibility; input errors on the tiny body."""
 
 import pickle
 
@@ -15,15 +16,25 @@ from mocap_hmr.geometry import axis_angle_to_matrix
 J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
 
 
-@pytest.fixture(scope="module")
-def body(tiny_body_dir):
-    return BodyModel(tiny_body_dir)
+@pytest.fixture(scope="module", params=["tiny", pytest.param("standin", marks=pytest.mark.slow)])
+def body_dir(request):
+    return request.getfixturevalue(f"{request.param}_body_dir")
 
 
 @pytest.fixture(scope="module")
-def raw(tiny_body_dir):
-    with open(tiny_body_dir / "SMPL_NEUTRAL.pkl", "rb") as fh:
+def body(body_dir):
+    return BodyModel(body_dir)
+
+
+@pytest.fixture(scope="module")
+def raw(body_dir):
+    with open(body_dir / "SMPL_NEUTRAL.pkl", "rb") as fh:
         return pickle.load(fh)
+
+
+@pytest.fixture(scope="module")
+def tiny_body(tiny_body_dir):
+    return BodyModel(tiny_body_dir)
 
 
 def reference_fk(raw, pose_aa, betas, transl):
@@ -131,7 +142,9 @@ def test_spin_and_h36m_joints(body):
                                  ("OP MidHip", "pelvis")]:
         torch.testing.assert_close(out.spin_joints[:, SPIN_JOINT_NAMES.index(spin_name)],
                                    out.joints[:, J[smpl_name]])
-    torch.testing.assert_close(out.h36m_joints[:, 0], out.joints[:, J["pelvis"]])
+    # at rest, joints regressed from the vertices are the skeleton's joints
+    rest = body(torch.zeros(1, 24, 3))
+    torch.testing.assert_close(rest.h36m_joints[:, 0], rest.joints[:, J["pelvis"]], atol=1e-5, rtol=0)
 
 
 def test_spin_joint_map_matches_spin_constants():
@@ -146,21 +159,21 @@ def test_spin_joint_map_matches_spin_constants():
 
 
 @pytest.mark.parametrize("shape", [(2, 69), (2, 24, 4), (2, 23, 3), (24, 3)])
-def test_wrong_pose_shape_is_refused(body, shape):
+def test_wrong_pose_shape_is_refused(tiny_body, shape):
     with pytest.raises(InputShapeError, match=r"pose has shape .*expected \(B, 24, 3\)"):
-        body(torch.zeros(shape))
+        tiny_body(torch.zeros(shape))
 
 
-def test_too_many_betas_is_refused(body):
+def test_too_many_betas_is_refused(tiny_body):
     with pytest.raises(InputShapeError, match=r"betas has shape \(2, 11\).*n <= 10"):
-        body(torch.zeros(2, 24, 3), torch.zeros(2, 11))
+        tiny_body(torch.zeros(2, 24, 3), torch.zeros(2, 11))
     # fewer betas are padded with zeros
-    torch.testing.assert_close(body(torch.zeros(1, 24, 3), torch.zeros(1, 3)).vertices,
-                               body(torch.zeros(1, 24, 3)).vertices)
+    torch.testing.assert_close(tiny_body(torch.zeros(1, 24, 3), torch.zeros(1, 3)).vertices,
+                               tiny_body(torch.zeros(1, 24, 3)).vertices)
 
 
-def test_smplx_create_loads_the_body_folder(tiny_body_dir, body, raw):
-    model = smplx.create(str(tiny_body_dir), model_type="smpl", vertex_ids=raw["vertex_ids"],
+def test_smplx_create_loads_the_body_folder(body_dir, body, raw):
+    model = smplx.create(str(body_dir), model_type="smpl", vertex_ids=raw["vertex_ids"],
                          use_hands=False)
     gen = torch.Generator().manual_seed(3)
     pose = torch.randn(2, 24, 3, generator=gen) * 0.4

@@ -5,24 +5,28 @@
     DIR/smpl/SMPL_NEUTRAL.pkl  a link to it: ``smplx.create(DIR, model_type="smpl")`` looks there
     DIR/J_regressor_extra.npy  (9, V)  SPIN's extra joints, same row order as SPIN's file
     DIR/J_regressor_h36m.npy   (17, V) H36M joints, same row order as SPIN's file
-    DIR/textures/skin_XX.png   UV skin textures
+    DIR/textures/skin_XX.png   UV skin textures (v up, OBJ convention)
+    DIR/build_info.json        how it was built (stand-in only)
 """
 
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from mocap_hmr.atomic import atomic_write
 from mocap_hmr.body.body_model import EXTRA_REGRESSOR_FILE, H36M_REGRESSOR_FILE
 from mocap_hmr.body.joint_maps import SMPL_JOINT_NAMES
-from mocap_hmr.body.model_files import atomic_write, save_model_pkl
+from mocap_hmr.body.model_files import save_model_pkl
 from mocap_hmr.imageio import write_png
 
 MODEL_FILE = "SMPL_NEUTRAL.pkl"
+BUILD_INFO_FILE = "build_info.json"
 TEXTURE_DIR = "textures"
 
 
@@ -61,9 +65,10 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 
 
 def write_body_folder(out_dir: str | Path, model: dict, head_top: np.ndarray, jaw: np.ndarray,
-                      textures: list[np.ndarray]) -> Path:
+                      textures: list[np.ndarray], info: dict | None = None) -> Path:
     """Write a complete body folder; an existing ``out_dir`` is replaced only once the new
-    one is complete. ``model``: SMPL arrays (+ vt, ft, vertex_ids); textures: uint8 (H, W, 3)."""
+    one is complete. ``model``: SMPL arrays (+ vt, ft, vertex_ids); textures: uint8 (H, W, 3);
+    ``info``: written as build_info.json (how the body was built)."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
@@ -78,6 +83,8 @@ def write_body_folder(out_dir: str | Path, model: dict, head_top: np.ndarray, ja
         extra, h36m = spin_regressors(np.asarray(model["J_regressor"]), head_top, jaw)
         _save_npy(staging / EXTRA_REGRESSOR_FILE, extra)
         _save_npy(staging / H36M_REGRESSOR_FILE, h36m)
+        if info is not None:
+            (staging / BUILD_INFO_FILE).write_text(json.dumps(info, indent=2) + "\n")
         for i, texture in enumerate(textures):
             write_png(staging / TEXTURE_DIR / f"skin_{i:02d}.png", texture)
         if out_dir.exists():

@@ -11,13 +11,13 @@ from __future__ import annotations
 import _compat_pickle
 import os
 import pickle
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mocap_hmr.atomic import atomic_write
 from mocap_hmr.errors import ModelFileError, ModelNotFoundError
 from mocap_hmr.paths import SMPL_DIR_ENV, SMPL_LICENSE_HINT, standin_body_dir
 
@@ -261,22 +261,6 @@ def _unpack_vertex_ids(data: dict) -> dict:
         names, index = data.pop("vertex_ids_names"), data.pop("vertex_ids_index")
         data[VERTEX_IDS_KEY] = {str(n): int(i) for n, i in zip(names, index, strict=True)}
     return data
-
-
-def atomic_write(path: Path, write) -> None:
-    """Call ``write(file_object)`` on a temporary file next to ``path``, then rename it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def model_arrays(data: dict) -> dict:
