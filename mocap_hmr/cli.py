@@ -62,6 +62,27 @@ def _build_body(args: argparse.Namespace) -> None:
         print(f"preview in {save_body_preview(out, args.preview)}")
 
 
+def _index_amass_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("root", help="folder of AMASS .npz files (searched recursively)")
+    p.add_argument("--out", required=True, help="index file to write (.npz)")
+    p.add_argument("--fps", type=float, default=30.0, help="frame rate of the index (default 30)")
+    p.add_argument("--skip-bad", action="store_true", help="report malformed files and go on")
+
+
+@_command("index-amass", "index a folder of AMASS files into one contiguous motion corpus",
+          _index_amass_args)
+def _index_amass(args: argparse.Namespace) -> None:
+    from mocap_hmr.data.motion_index import build_index
+
+    report = build_index(args.root, args.out, fps=args.fps, skip_bad=args.skip_bad)
+    for problem in report.bad:
+        print(f"skipped: {problem}")
+    hours = report.frames / args.fps / 3600
+    print(f"{args.out}: {report.sequences} sequences, {report.frames} frames ({hours:.2f} h at {args.fps:g} fps); "
+          f"files read {report.read}, reused {report.reused}, removed {report.removed}, "
+          f"not motion {report.not_motion}, bad {len(report.bad)}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mocap-hmr", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
