@@ -1,2 +1,11 @@
-"""Batched, seeded samplers on the caller's device: pose, sequence, camera, crop, texture and
-background (issues 3 and 4). Samplers never import mocap_hmr.training."""
+"""Batched, seeded samplers on the caller's device: poses, sequences, cameras and crops
+(textures and backgrounds come with the renderer). Each ``sample`` takes a
+``torch.Generator`` living on the device of the data. Samplers never import
+mocap_hmr.training."""
+
+from samplers.cameras import CameraSampler, place_in_front, tait_bryan
+from samplers.crops import CropSampler
+from samplers.poses import PoseSampler
+from samplers.sequences import SequenceSampler
+
+__all__ = ["CameraSampler", "CropSampler", "PoseSampler", "SequenceSampler", "place_in_front", "tait_bryan"]
