@@ -22,21 +22,18 @@ import math
 
 import torch
 
-from mocap_hmr.geometry import axis_angle_to_matrix
-
 FLIP = torch.diag(torch.tensor([1.0, -1.0, -1.0]))
 
 
 def tait_bryan(yaw: torch.Tensor, pitch: torch.Tensor, roll: torch.Tensor) -> torch.Tensor:
     """View rotations (n, 3, 3) = R_z(roll) @ R_x(pitch) @ R_y(yaw); angles (n,) in radians."""
-    zeros = torch.zeros_like(yaw)
-
-    def about(axis: int, angle: torch.Tensor) -> torch.Tensor:
-        vec = [zeros, zeros, zeros]
-        vec[axis] = angle
-        return axis_angle_to_matrix(torch.stack(vec, dim=-1))
-
-    return about(2, roll) @ about(0, pitch) @ about(1, yaw)
+    cy, sy, cp, sp, cr, sr = (f(a) for a in (yaw, pitch, roll) for f in (torch.cos, torch.sin))
+    rows = [
+        cr * cy - sr * sp * sy, -sr * cp, cr * sy + sr * sp * cy,
+        sr * cy + cr * sp * sy, cr * cp, sr * sy - cr * sp * cy,
+        -cp * sy, sp, cp * cy,
+    ]
+    return torch.stack(rows, dim=-1).reshape(*yaw.shape, 3, 3)
 
 
 class CameraSampler:
