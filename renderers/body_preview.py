@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from mocap_hmr.body import SMPL_JOINT_NAMES, BodyModel
 from mocap_hmr.geometry import axis_angle_to_matrix
 from mocap_hmr.imageio import read_image, write_png
-from renderers.torch_rasterizer import rasterize
+from renderers.rasterize import rasterize
 
 _J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
 
@@ -86,7 +86,7 @@ def render_body_views(body: BodyModel, pose: torch.Tensor, yaws: tuple[float, ..
         cam = cam - (lo + hi) / 2 + torch.tensor([0.0, 0.0, distance])
         focal = (0.9 * size * distance / extent[:, 0]).expand(-1, 2)
         principal = torch.full((len(pose), 2), size / 2)
-        frags = rasterize(cam, body.faces, focal, principal, (size, size))
+        frags = rasterize(cam, body.faces, size, focal, principal)
         vt = ft = None
         if textures is not None and body.uv is not None:
             vt, ft = torch.as_tensor(body.uv[0]).float(), torch.as_tensor(body.uv[1]).long()
