@@ -83,6 +83,25 @@ def _index_amass(args: argparse.Namespace) -> None:
           f"not motion {report.not_motion}, bad {len(report.bad)}")
 
 
+def _synth_motion_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, help="output folder (AMASS-format .npz files per subject)")
+    p.add_argument("--minutes", type=float, default=10.0, help="total duration (default 10)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--fps", type=float, default=120.0, help="frame rate of the files (default 120)")
+    p.add_argument("--preview", metavar="PNG", help="also draw a few frames of a few sequences as skeletons")
+
+
+@_command("synth-motion", "write procedural (not captured) human motion as AMASS files", _synth_motion_args)
+def _synth_motion(args: argparse.Namespace) -> None:
+    from mocap_hmr.data.procedural import synthesize_motion
+
+    synthesize_motion(args.out, minutes=args.minutes, seed=args.seed, fps=args.fps)
+    if args.preview:
+        from renderers.skeleton_preview import save_motion_preview
+
+        print(f"preview in {save_motion_preview(args.out, args.preview, n_sequences=10, n_frames=7)}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mocap-hmr", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -21,8 +21,8 @@ import torch
 
 from mocap_hmr.body import SMPL_JOINT_NAMES, SMPL_PARENTS, BodyModel
 from mocap_hmr.body.tiny_body import write_tiny_body
-from mocap_hmr.data.frames import zup_to_yup
-from mocap_hmr.errors import InputShapeError, MocapHMRError
+from mocap_hmr.data.amass import is_motion_candidate, load_amass_npz
+from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix
 from mocap_hmr.imageio import write_png
 
@@ -59,31 +59,12 @@ def pick_sequences(files: list[Path], n_sequences: int) -> list[Path]:
     return chosen[:n_sequences]
 
 
-def _read_motion(path: Path) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """An AMASS file -> pose (N, 24, 3) axis-angle and trans (N, 3) in SMPL's Y-up frame,
-    and betas (B,)."""
-    with np.load(path) as data:
-        missing = [key for key in ("poses", "trans") if key not in data]
-        if missing:
-            raise MocapHMRError(f"{path}: no {', '.join(missing)} array; AMASS files have poses and trans")
-        poses, trans = data["poses"], data["trans"]
-        betas = data["betas"] if "betas" in data else np.zeros(10)
-    if poses.ndim != 2 or poses.shape[1] not in (156, 72) or trans.shape != (len(poses), 3):
-        raise InputShapeError(f"{path}: poses has shape {poses.shape} and trans {trans.shape}; AMASS files "
-                              "have poses (N, 156) or (N, 72) and trans (N, 3)")
-    n_joints = 22 if poses.shape[1] == 156 else 24
-    pose = torch.zeros(len(poses), 24, 3, dtype=torch.float64)
-    pose[:, :n_joints] = torch.from_numpy(poses[:, :3 * n_joints]).reshape(-1, n_joints, 3)
-    root, trans_yup = zup_to_yup(pose[:, 0], torch.from_numpy(trans).double())
-    pose[:, 0] = root
-    return pose, trans_yup, torch.from_numpy(np.asarray(betas, dtype=np.float64).reshape(-1))
-
-
 def _sequence_joints(body: BodyModel, path: Path, n_frames: int) -> tuple[np.ndarray, float]:
     """Joints (n_frames, 24, 3) at evenly spaced frames, in a view frame (x right, y up, z
     toward the camera) turned so that the first frame faces ``VIEW_YAW`` from the right;
     and the height of the sequence's lowest foot joint (metres)."""
-    pose, trans, betas = _read_motion(path)
+    motion = load_amass_npz(path, fps=None)
+    pose, trans, betas = (torch.from_numpy(motion[key]).double() for key in ("poses", "trans", "betas"))
     frames = np.linspace(0, len(pose) - 1, n_frames).round().astype(int)
     ground_frames = np.linspace(0, len(pose) - 1, min(len(pose), 64)).round().astype(int)
     every = np.concatenate([frames, ground_frames])
@@ -159,7 +140,7 @@ def save_motion_preview(motion_dir: str | os.PathLike, out_png: str | os.PathLik
     ``n_frames`` moments each, with the body model in ``body_dir`` (default: the tiny
     procedural body, built in a temporary folder), and write the grid to ``out_png``."""
     motion_dir = Path(motion_dir)
-    files = sorted(motion_dir.rglob("*.npz"))
+    files = sorted(p for p in motion_dir.rglob("*.npz") if is_motion_candidate(p))
     if not files:
         raise MocapHMRError(f"{motion_dir}: no .npz motion files in it or below it")
     if n_sequences < 1 or n_frames < 1:
