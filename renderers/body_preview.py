@@ -13,6 +13,7 @@ from mocap_hmr.body import SMPL_JOINT_NAMES, BodyModel
 from mocap_hmr.geometry import axis_angle_to_matrix
 from mocap_hmr.imageio import read_image, write_png
 from renderers.rasterize import rasterize
+from renderers.shading import composite, face_normals, lambert, sample_texture
 
 _J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
 
@@ -49,27 +50,17 @@ def _view_rotation(yaw: float) -> torch.Tensor:
 
 
 def _shade(verts_cam, faces, frags, textures, vt, ft):
-    """Lambert + ambient shading of the nearest face; textured (textures: (N, Ht, Wt, 3)
-    in [0, 1], or None) where UVs are given. Returns (N, H, W, 3) in [0, 1] over white."""
-    tri = verts_cam[:, faces]  # (N, F, 3, 3)
-    edge1, edge2 = tri[:, :, 1] - tri[:, :, 0], tri[:, :, 2] - tri[:, :, 0]
-    normals = F.normalize(torch.cross(edge1, edge2, dim=-1), dim=-1)
-    face = frags.pix_to_face[..., 0]
-    hit = face >= 0
-    n_faces = faces.shape[0]
-    safe = face.clamp(min=0)
-    normal = normals.reshape(-1, 3)[safe]  # (N, H, W, 3)
-    light = F.normalize(torch.tensor([-0.4, -0.5, -1.0]), dim=0)  # from the camera, above left
-    lambert = (normal * light).sum(-1).abs()
+    """Lambert + ambient shading, textured (textures: (N, Ht, Wt, 3) in [0, 1], or None for
+    grey) -> (N, H, W, 3) in [0, 1] over white."""
+    n = verts_cam.shape[0]
     if textures is not None:
-        corners = vt[ft[safe % n_faces]]  # (N, H, W, 3, 2)
-        uv = (frags.bary_coords[..., 0, :, None] * corners).sum(-2)
-        grid = torch.stack([uv[..., 0] * 2 - 1, 1 - uv[..., 1] * 2], dim=-1)  # v up (OBJ)
-        albedo = F.grid_sample(textures.permute(0, 3, 1, 2), grid, align_corners=False).permute(0, 2, 3, 1)
+        albedo = sample_texture(frags, textures.permute(0, 3, 1, 2), vt, ft)
     else:
-        albedo = torch.full((*face.shape, 3), 0.75)
-    colour = albedo * (0.35 + 0.65 * lambert[..., None])
-    return torch.where(hit[..., None], colour, torch.ones_like(colour))
+        albedo = torch.full((*frags.pix_to_face.shape[:3], 3), 0.75)
+    light = F.normalize(torch.tensor([-0.4, -0.5, -1.0]), dim=0).expand(n, 3)  # from the camera, above left
+    shade = lambert(frags, face_normals(verts_cam, faces), light, torch.full((n,), 0.35), torch.full((n,), 0.65))
+    image, _ = composite(albedo * shade, frags, torch.ones(n, 3, *frags.pix_to_face.shape[1:3]))
+    return image.permute(0, 2, 3, 1)
 
 
 def render_body_views(body: BodyModel, pose: torch.Tensor, yaws: tuple[float, ...],
