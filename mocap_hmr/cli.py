@@ -102,6 +102,35 @@ def _synth_motion(args: argparse.Namespace) -> None:
         print(f"preview in {save_motion_preview(args.out, args.preview, n_sequences=10, n_frames=7)}")
 
 
+def _render_preview_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, help="PNG to write")
+    p.add_argument("--size", type=int, default=160, help="crop size in pixels (default 160)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--backend", default="auto", help="rasterizer: auto, torch or pytorch3d")
+    p.add_argument("--device", default="cuda" if _cuda() else "cpu")
+    p.add_argument("--body", help="SMPL folder or file (default: $SMPL_DIR, else the stand-in body)")
+    p.add_argument("--motion-index", help="motion index (default: the procedural corpus)")
+    p.add_argument("--textures", help="folder of UV textures (default: skin textures + procedural clothes)")
+    p.add_argument("--backgrounds", help="folder of background photographs (default: procedural)")
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@_command("render-preview", "render one pose under many cameras and a row of training crops",
+          _render_preview_args)
+def _render_preview(args: argparse.Namespace) -> None:
+    from renderers.build import build_renderer
+    from renderers.render_preview import save_render_preview
+
+    renderer = build_renderer(args.body, args.motion_index, image_size=args.size, backend=args.backend,
+                              device=args.device, textures=args.textures, backgrounds=args.backgrounds)
+    print(f"preview in {save_render_preview(renderer, args.out, seed=args.seed)}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mocap-hmr", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -25,6 +25,7 @@ from mocap_hmr.data.amass import is_motion_candidate, load_amass_npz
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix
 from mocap_hmr.imageio import write_png
+from renderers.drawing import draw_discs
 
 PANEL_HEIGHT, PANEL_WIDTH = 220, 150
 PIXELS_PER_METRE = 85.0
@@ -83,17 +84,6 @@ def _bone_colour(child: int) -> tuple[int, int, int]:
     return LEFT_COLOUR if name.startswith("left") else RIGHT_COLOUR if name.startswith("right") else TRUNK_COLOUR
 
 
-def _draw_disc_trail(panel: np.ndarray, points: np.ndarray, colour: np.ndarray, radius: float) -> None:
-    """Paint discs of ``radius`` px centred on ``points`` (P, 2) (x, y) into ``panel`` (H, W, 3)."""
-    r = int(np.ceil(radius))
-    dy, dx = np.mgrid[-r:r + 1, -r:r + 1]
-    inside = dx**2 + dy**2 <= radius**2 + 0.5
-    offsets = np.stack([dx[inside], dy[inside]], -1)  # (K, 2)
-    pixels = (np.round(points)[:, None, :] + offsets).reshape(-1, 2).astype(int)
-    keep = (pixels[:, 0] >= 0) & (pixels[:, 0] < panel.shape[1]) & (pixels[:, 1] >= 0) & (pixels[:, 1] < panel.shape[0])
-    panel[pixels[keep, 1], pixels[keep, 0]] = colour
-
-
 def _draw_skeleton(panel: np.ndarray, joints: np.ndarray, ground: float) -> None:
     """Draw one skeleton, joints (24, 3) in the view frame, far bones first and paler."""
     centre_x = joints[0, 0]
@@ -109,9 +99,9 @@ def _draw_skeleton(panel: np.ndarray, joints: np.ndarray, ground: float) -> None
         colour = np.round(colour + 0.45 * farness * (255 - colour)).astype(np.uint8)
         length = np.linalg.norm(px[child] - px[parent])
         s = np.linspace(0.0, 1.0, max(2, int(np.ceil(2 * length)) + 1))[:, None]
-        _draw_disc_trail(panel, px[parent] + s * (px[child] - px[parent]), colour, BONE_RADIUS)
-        _draw_disc_trail(panel, px[child][None], colour, BONE_RADIUS + 1.0)
-    _draw_disc_trail(panel, px[HEAD][None] + np.array([[0.0, -0.08 * PIXELS_PER_METRE]]),
+        draw_discs(panel, px[parent] + s * (px[child] - px[parent]), colour, BONE_RADIUS)
+        draw_discs(panel, px[child][None], colour, BONE_RADIUS + 1.0)
+    draw_discs(panel, px[HEAD][None] + np.array([[0.0, -0.08 * PIXELS_PER_METRE]]),
                      np.array(TRUNK_COLOUR, dtype=np.uint8), 0.09 * PIXELS_PER_METRE)
 
 

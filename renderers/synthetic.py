@@ -1,0 +1,168 @@
+"""``SyntheticRenderer``: AMASS poses -> rendered training crops, the whole batch on the device.
+
+Per batch: poses and betas from the corpus, a Tait-Bryan viewpoint and a focal length, the
+body placed in front of the camera, a crop box around its projected joints (sometimes only
+the upper body), then the textured body rasterized straight into the crop (the crop is a
+change of intrinsics, nothing is resampled), lit, composited over a background and
+normalized like SPIN's real crops.
+
+Coordinates. Camera frame: OpenCV axes (x right, y down, z forward), metres. Crop pixels:
+column x, row y, pixel centres at half-integers. ``joints2d`` use SPIN's normalized crop
+coordinates, 2 * pixel / S - 1 in [-1, 1], with a visibility column. A joint is invisible
+when it falls outside the crop, lies more than ``OCCLUSION_MARGIN`` behind the surface
+seen at its pixel (another body part is in front of it), or is below the cut of an
+upper-body crop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import torch
+import torch.nn.functional as F
+
+from mocap_hmr.body import SPIN_JOINT_NAMES, BodyModel
+from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_axis_angle
+from renderers.rasterize import rasterize
+from renderers.shading import composite, face_normals, lambert, sample_texture
+from samplers.backgrounds import BackgroundSampler
+from samplers.cameras import FLIP, CameraSampler, place_in_front
+from samplers.crops import TO_HIPS, TO_KNEES, CropSampler
+from samplers.poses import PoseSampler
+from samplers.textures import TextureSampler
+
+IMG_NORM_MEAN = (0.485, 0.456, 0.406)  # SPIN's (ImageNet's) normalization
+IMG_NORM_STD = (0.229, 0.224, 0.225)
+OCCLUSION_MARGIN = 0.15  # metres behind the visible surface: about a torso's half-thickness
+_BELOW_HIPS = tuple(i for i, n in enumerate(SPIN_JOINT_NAMES) if any(k in n for k in ("Knee", "Ankle", "Toe", "Heel")))
+_BELOW_KNEES = tuple(i for i in _BELOW_HIPS if "Knee" not in SPIN_JOINT_NAMES[i])
+
+
+@dataclass
+class SyntheticBatch:
+    """A rendered batch, with the fields the real-data loader yields.
+
+    images (B, 3, S, S) normalized; masks (B, 1, S, S) in {0, 1}; joints2d (B, 49, 3):
+    normalized crop coordinates + visibility; joints3d (B, 49, 3) camera frame, metres;
+    pose (B, 24, 3) axis-angle with the root in the camera frame; betas (B, 10); camera
+    (B, 3): SPIN's weak-perspective [s, tx, ty]; cam_t (B, 3): translation of the posed
+    body (no transl) into the camera frame; focal, principal (B, 2): the crop's pinhole
+    intrinsics in pixels; crop_kind (B,): FULL / TO_HIPS / TO_KNEES.
+    """
+
+    images: torch.Tensor
+    masks: torch.Tensor
+    joints2d: torch.Tensor
+    joints3d: torch.Tensor
+    pose: torch.Tensor
+    betas: torch.Tensor
+    camera: torch.Tensor
+    cam_t: torch.Tensor
+    focal: torch.Tensor
+    principal: torch.Tensor
+    crop_kind: torch.Tensor
+
+    def to(self, device) -> SyntheticBatch:
+        return SyntheticBatch(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+
+
+def project(points: torch.Tensor, focal: torch.Tensor, principal: torch.Tensor) -> torch.Tensor:
+    """Pinhole projection of camera-frame points (B, P, 3) -> pixels (B, P, 2)."""
+    return points[..., :2] / points[..., 2:].clamp(min=1e-6) * focal[:, None] + principal[:, None]
+
+
+def weak_perspective(cam_t: torch.Tensor, focal: torch.Tensor, principal: torch.Tensor, size: int) -> torch.Tensor:
+    """SPIN's [s, tx, ty] for a body at ``cam_t`` seen with these intrinsics in a crop of
+    ``size`` px: s = 2 f / (S t_z), and the principal point's offset from the crop centre
+    folded into tx, ty (exact at the depth t_z)."""
+    s = 2 * focal[:, 0] / (size * cam_t[:, 2])
+    offset = (principal - size / 2) * cam_t[:, 2:] / focal
+    return torch.stack([s, cam_t[:, 0] + offset[:, 0], cam_t[:, 1] + offset[:, 1]], dim=1)
+
+
+class SyntheticRenderer:
+    """Renders ``SyntheticBatch``es of ``image_size`` px crops on the device of ``body``."""
+
+    def __init__(self, body: BodyModel, poses: PoseSampler, textures: TextureSampler,
+                 backgrounds: BackgroundSampler, cameras: CameraSampler | None = None,
+                 crops: CropSampler | None = None, image_size: int = 224, backend: str = "auto"):
+        if body.J_regressor_extra is None or not body.has_vertex_joints:
+            raise MocapHMRError(
+                f"{body.model_file}: rendering training crops needs SPIN's 49 joints: put SPIN's "
+                "J_regressor_extra.npy next to the model (the stand-in body has its own)"
+            )
+        if body.uv is None:
+            raise MocapHMRError(f"{body.model_file}: the body model has no UV coordinates (vt, ft) to texture it")
+        self.body, self.poses, self.textures, self.backgrounds = body, poses, textures, backgrounds
+        self.cameras, self.crops = cameras or CameraSampler(), crops or CropSampler()
+        self.size, self.backend = image_size, backend
+        device = body.smpl.v_template.device
+        self.vt = torch.as_tensor(body.uv[0], dtype=torch.float32, device=device)
+        self.ft = torch.as_tensor(body.uv[1], dtype=torch.long, device=device)
+        self.mean = torch.tensor(IMG_NORM_MEAN, device=device)[:, None, None]
+        self.std = torch.tensor(IMG_NORM_STD, device=device)[:, None, None]
+
+    def render(self, n: int, generator: torch.Generator) -> SyntheticBatch:
+        """A batch of ``n`` random renderings."""
+        frames = self.poses.sample(n, generator)
+        cams = self.cameras.sample(n, generator)
+        return self.render_views(frames["pose"], frames["betas"], cams["R"], cams["focal"], generator)
+
+    def render_views(self, pose: torch.Tensor, betas: torch.Tensor, view: torch.Tensor, focal: torch.Tensor,
+                     generator: torch.Generator) -> SyntheticBatch:
+        """pose (n, 24, 3) Y-up world; betas (n, 10); view (n, 3, 3) view rotations; focal (n,)
+        in units of the image size. Crops, textures, lights and backgrounds are drawn here."""
+        n, size = pose.shape[0], self.size
+        out = self.body(pose, betas)
+        to_cam = FLIP.to(view) @ view  # (n, 3, 3) world -> OpenCV camera axes
+        t = place_in_front(out.vertices @ view.transpose(1, 2), focal)
+        verts = out.vertices @ to_cam.transpose(1, 2) + t[:, None]
+        joints = out.spin_joints @ to_cam.transpose(1, 2) + t[:, None]
+        smpl_joints = out.joints @ to_cam.transpose(1, 2) + t[:, None]
+        # the crop: a box around the projected joints of a virtual image of size S
+        f_img = (focal * size)[:, None].expand(n, 2)
+        c_img = torch.full((n, 2), size / 2, device=pose.device)
+        box = self.crops.sample(project(smpl_joints, f_img, c_img), generator)
+        zoom = size / box["size"][:, None]
+        focal_px = f_img * zoom
+        principal = (c_img - box["centre"] + box["size"][:, None] / 2) * zoom
+        frags = rasterize(verts, self.body.faces, size, focal_px, principal, backend=self.backend)
+        images, masks = self._shade(verts, frags, generator)
+        joints2d = self._joints2d(joints, frags, focal_px, principal, box["kind"])
+        root = matrix_to_axis_angle(to_cam @ axis_angle_to_matrix(pose[:, 0]))
+        pelvis = out.joints[:, :1]  # (n, 1, 3): the root joint, which its own rotation does not move
+        cam_t = t + (pelvis @ to_cam.transpose(1, 2) - pelvis)[:, 0]
+        return SyntheticBatch(
+            images=(images - self.mean) / self.std, masks=masks, joints2d=joints2d, joints3d=joints,
+            pose=torch.cat([root[:, None], pose[:, 1:]], dim=1), betas=betas,
+            camera=weak_perspective(cam_t, focal_px, principal, size), cam_t=cam_t, focal=focal_px,
+            principal=principal, crop_kind=box["kind"],
+        )
+
+    def _shade(self, verts, frags, generator):
+        """Textured, lit bodies over backgrounds: images (n, 3, S, S) in [0, 1], masks."""
+        n, device = verts.shape[0], verts.device
+        u = torch.rand(n, 4, generator=generator, device=device)
+        # light from the camera's side of the body, up to about 60 degrees off the optical axis
+        light = F.normalize(torch.cat([1.7 * (2 * u[:, :2] - 1), -torch.ones(n, 1, device=device)], 1), dim=1)
+        ambient, diffuse = 0.3 + 0.3 * u[:, 2], 0.4 + 0.4 * u[:, 3]
+        albedo = sample_texture(frags, self.textures.sample(n, generator), self.vt, self.ft)
+        shade = lambert(frags, face_normals(verts, self.body.faces), light, ambient, diffuse)
+        images, masks = composite(albedo * shade, frags, self.backgrounds.sample(n, generator))
+        return images.clamp(0, 1), masks
+
+    def _joints2d(self, joints, frags, focal, principal, kind):
+        """(n, 49, 3): normalized crop coordinates and visibility (see the module docstring)."""
+        size = self.size
+        pixels = project(joints, focal, principal)
+        inside = ((pixels >= 0) & (pixels < size)).all(-1)
+        col, row = (pixels.detach().floor().long().clamp(0, size - 1)).unbind(-1)
+        batch = torch.arange(joints.shape[0], device=joints.device)[:, None]
+        front = frags.zbuf[batch, row, col, 0]  # (n, 49); -1 where nothing is drawn
+        hidden = (front > 0) & (joints[..., 2] > front + OCCLUSION_MARGIN)
+        below_cut = torch.zeros_like(inside)
+        below_cut[:, list(_BELOW_HIPS)] = (kind == TO_HIPS)[:, None]
+        below_cut[:, list(_BELOW_KNEES)] |= (kind == TO_KNEES)[:, None]
+        visible = inside & ~hidden & ~below_cut
+        return torch.cat([2 * pixels / size - 1, visible[..., None].to(pixels.dtype)], dim=-1)
