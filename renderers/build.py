@@ -11,6 +11,7 @@ from mocap_hmr.body.standin import resolve_body_model
 from mocap_hmr.data.default_corpus import default_motion_index
 from mocap_hmr.data.motion_index import load_index
 from renderers.appearance import body_texture_sampler
+from renderers.augment import PhotometricAugment
 from renderers.synthetic import SyntheticRenderer
 from samplers import PoseSampler
 from samplers.backgrounds import BackgroundSampler
@@ -18,13 +19,16 @@ from samplers.backgrounds import BackgroundSampler
 
 def build_renderer(body: str | Path | None = None, motion_index: str | Path | None = None, image_size: int = 224,
                    backend: str = "auto", device: str | torch.device = "cpu", textures: str | Path | None = None,
-                   backgrounds: str | Path | None = None, texture_size: int = 512) -> SyntheticRenderer:
+                   backgrounds: str | Path | None = None, texture_size: int = 512,
+                   augment: bool = True) -> SyntheticRenderer:
     """body: SMPL folder/file (default: $SMPL_DIR, else the stand-in body); motion_index: an
     index file (default: the procedural corpus at 30 fps); textures / backgrounds: image
-    folders (default: the body's skin textures with procedural clothes / procedural rooms)."""
+    folders (default: the body's skin textures with procedural clothes / procedural rooms);
+    augment: photometric augmentation of the renderings."""
     body_model = BodyModel(resolve_body_model(body)).to(device)
     index = load_index(motion_index or default_motion_index(), device=device)
     return SyntheticRenderer(
         body_model, PoseSampler(index), body_texture_sampler(body_model, texture_size, textures, device),
         BackgroundSampler(image_size, folder=backgrounds, device=device), image_size=image_size, backend=backend,
+        augment=PhotometricAugment() if augment else None,
     )

@@ -4,7 +4,8 @@ Per batch: poses and betas from the corpus, a Tait-Bryan viewpoint and a focal l
 body placed in front of the camera, a crop box around its projected joints (sometimes only
 the upper body), then the textured body rasterized straight into the crop (the crop is a
 change of intrinsics, nothing is resampled), lit, composited over a background and
-normalized like SPIN's real crops.
+optionally augmented (``PhotometricAugment``, as the real stream) and normalized like
+SPIN's real crops.
 
 Coordinates. Camera frame: OpenCV axes (x right, y down, z forward), metres. Crop pixels:
 column x, row y, pixel centres at half-integers. ``joints2d`` use SPIN's normalized crop
@@ -24,6 +25,7 @@ import torch.nn.functional as F
 from mocap_hmr.body import SPIN_JOINT_NAMES, BodyModel
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_axis_angle
+from renderers.augment import PhotometricAugment
 from renderers.rasterize import rasterize
 from renderers.shading import composite, face_normals, lambert, sample_texture
 from samplers.backgrounds import BackgroundSampler
@@ -86,7 +88,8 @@ class SyntheticRenderer:
 
     def __init__(self, body: BodyModel, poses: PoseSampler, textures: TextureSampler,
                  backgrounds: BackgroundSampler, cameras: CameraSampler | None = None,
-                 crops: CropSampler | None = None, image_size: int = 224, backend: str = "auto"):
+                 crops: CropSampler | None = None, image_size: int = 224, backend: str = "auto",
+                 augment: PhotometricAugment | None = None):
         if body.J_regressor_extra is None or not body.has_vertex_joints:
             raise MocapHMRError(
                 f"{body.model_file}: rendering training crops needs SPIN's 49 joints: put SPIN's "
@@ -96,7 +99,7 @@ class SyntheticRenderer:
             raise MocapHMRError(f"{body.model_file}: the body model has no UV coordinates (vt, ft) to texture it")
         self.body, self.poses, self.textures, self.backgrounds = body, poses, textures, backgrounds
         self.cameras, self.crops = cameras or CameraSampler(), crops or CropSampler()
-        self.size, self.backend = image_size, backend
+        self.size, self.backend, self.augment = image_size, backend, augment
         device = body.smpl.v_template.device
         self.vt = torch.as_tensor(body.uv[0], dtype=torch.float32, device=device)
         self.ft = torch.as_tensor(body.uv[1], dtype=torch.long, device=device)
@@ -150,7 +153,8 @@ class SyntheticRenderer:
         albedo = sample_texture(frags, self.textures.sample(n, generator), self.vt, self.ft)
         shade = lambert(frags, face_normals(verts, self.body.faces), light, ambient, diffuse)
         images, masks = composite(albedo * shade, frags, self.backgrounds.sample(n, generator))
-        return images.clamp(0, 1), masks
+        images = images.clamp(0, 1)
+        return (self.augment(images, generator) if self.augment else images), masks
 
     def _joints2d(self, joints, frags, focal, principal, kind):
         """(n, 49, 3): normalized crop coordinates and visibility (see the module docstring)."""
