@@ -83,6 +83,21 @@ def weak_perspective(cam_t: torch.Tensor, focal: torch.Tensor, principal: torch.
     return torch.stack([s, cam_t[:, 0] + offset[:, 0], cam_t[:, 1] + offset[:, 1]], dim=1)
 
 
+@dataclass
+class Scene:
+    """Bodies placed before their cameras: verts (n, V, 3), joints (n, 49, 3) camera frame;
+    focal, principal (n, 2) crop intrinsics; crop_kind (n,); pose (n, 24, 3) root in the
+    camera frame; cam_t (n, 3) (see ``SyntheticBatch``)."""
+
+    verts: torch.Tensor
+    joints: torch.Tensor
+    focal: torch.Tensor
+    principal: torch.Tensor
+    crop_kind: torch.Tensor
+    pose: torch.Tensor
+    cam_t: torch.Tensor
+
+
 class SyntheticRenderer:
     """Renders ``SyntheticBatch``es of ``image_size`` px crops on the device of ``body``."""
 
@@ -116,6 +131,22 @@ class SyntheticRenderer:
                      generator: torch.Generator) -> SyntheticBatch:
         """pose (n, 24, 3) Y-up world; betas (n, 10); view (n, 3, 3) view rotations; focal (n,)
         in units of the image size. Crops, textures, lights and backgrounds are drawn here."""
+        scene = self.place(pose, betas, view, focal, generator)
+        frags = rasterize(scene.verts, self.body.faces, self.size, scene.focal, scene.principal, backend=self.backend)
+        images, masks = self.shade(scene.verts, frags, generator)
+        if self.augment is not None:
+            images = self.augment(images, generator)
+        return SyntheticBatch(
+            images=(images - self.mean) / self.std, masks=masks,
+            joints2d=self._joints2d(scene.joints, frags, scene.focal, scene.principal, scene.crop_kind),
+            joints3d=scene.joints, pose=scene.pose, betas=betas,
+            camera=weak_perspective(scene.cam_t, scene.focal, scene.principal, self.size), cam_t=scene.cam_t,
+            focal=scene.focal, principal=scene.principal, crop_kind=scene.crop_kind,
+        )
+
+    def place(self, pose: torch.Tensor, betas: torch.Tensor, view: torch.Tensor, focal: torch.Tensor,
+              generator: torch.Generator) -> Scene:
+        """Skin the bodies, put them in front of the cameras and choose the crops."""
         n, size = pose.shape[0], self.size
         out = self.body(pose, betas)
         to_cam = FLIP.to(view) @ view  # (n, 3, 3) world -> OpenCV camera axes
@@ -128,23 +159,15 @@ class SyntheticRenderer:
         c_img = torch.full((n, 2), size / 2, device=pose.device)
         box = self.crops.sample(project(smpl_joints, f_img, c_img), generator)
         zoom = size / box["size"][:, None]
-        focal_px = f_img * zoom
-        principal = (c_img - box["centre"] + box["size"][:, None] / 2) * zoom
-        frags = rasterize(verts, self.body.faces, size, focal_px, principal, backend=self.backend)
-        images, masks = self._shade(verts, frags, generator)
-        joints2d = self._joints2d(joints, frags, focal_px, principal, box["kind"])
         root = matrix_to_axis_angle(to_cam @ axis_angle_to_matrix(pose[:, 0]))
         pelvis = out.joints[:, :1]  # (n, 1, 3): the root joint, which its own rotation does not move
-        cam_t = t + (pelvis @ to_cam.transpose(1, 2) - pelvis)[:, 0]
-        return SyntheticBatch(
-            images=(images - self.mean) / self.std, masks=masks, joints2d=joints2d, joints3d=joints,
-            pose=torch.cat([root[:, None], pose[:, 1:]], dim=1), betas=betas,
-            camera=weak_perspective(cam_t, focal_px, principal, size), cam_t=cam_t, focal=focal_px,
-            principal=principal, crop_kind=box["kind"],
-        )
+        return Scene(verts=verts, joints=joints, focal=f_img * zoom,
+                     principal=(c_img - box["centre"] + box["size"][:, None] / 2) * zoom, crop_kind=box["kind"],
+                     pose=torch.cat([root[:, None], pose[:, 1:]], dim=1),
+                     cam_t=t + (pelvis @ to_cam.transpose(1, 2) - pelvis)[:, 0])
 
-    def _shade(self, verts, frags, generator):
-        """Textured, lit bodies over backgrounds: images (n, 3, S, S) in [0, 1], masks."""
+    def shade(self, verts: torch.Tensor, frags, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Textured, lit bodies over backgrounds: images (n, 3, S, S) in [0, 1], masks (n, 1, S, S)."""
         n, device = verts.shape[0], verts.device
         u = torch.rand(n, 4, generator=generator, device=device)
         # light from the camera's side of the body, up to about 60 degrees off the optical axis
@@ -153,8 +176,7 @@ class SyntheticRenderer:
         albedo = sample_texture(frags, self.textures.sample(n, generator), self.vt, self.ft)
         shade = lambert(frags, face_normals(verts, self.body.faces), light, ambient, diffuse)
         images, masks = composite(albedo * shade, frags, self.backgrounds.sample(n, generator))
-        images = images.clamp(0, 1)
-        return (self.augment(images, generator) if self.augment else images), masks
+        return images.clamp(0, 1), masks
 
     def _joints2d(self, joints, frags, focal, principal, kind):
         """(n, 49, 3): normalized crop coordinates and visibility (see the module docstring)."""

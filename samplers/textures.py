@@ -61,24 +61,24 @@ class TextureSampler:
         return self._dress(skin, generator)
 
     def _dress(self, skin: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        n, device, size = skin.shape[0], self.device, self.size
+        """Paint each sample's garments over its skin in one pass: garments cover disjoint
+        parts, so every texel gets at most one (-1: skin)."""
+        n, device = skin.shape[0], self.device
         u = torch.rand(n, 16, generator=generator, device=device)
-        wears = (u[:, 0] < self.clothed)[:, None]  # (n, 1)
+        wears = u[:, 0] < self.clothed
         length = torch.stack([(u[:, 1] * 3).long(), (u[:, 2] * 3).long(), torch.zeros_like(u[:, 0]).long()], 1)
-        has_shoes = u[:, 3] < 0.9
+        worn = torch.stack([wears, wears, wears & (u[:, 3] < 0.9)], 1)  # (n, garment): shoes 90% of the time
         colours = _random_colours(u[:, 4:13].reshape(n, 3, 3))  # (n, garment, rgb)
-        pattern = _patterns(u[:, 13:16], size, generator)  # (n, 1, size, size)
-        part = torch.where(self.parts >= 0, self.parts, 24)  # (size, size)
-        out = skin
+        pattern = _patterns(u[:, 13:16], self.size, generator)  # (n, 1, S, S)
+        garment_of_part = torch.full((n, 25), -1, dtype=torch.long, device=device)
         for garment in range(3):
-            covers = self.coverage[garment][length[:, garment]]  # (n, 25)
-            mask = covers[:, part] & wears[:, :, None]  # (n, size, size)
-            if garment == 2:
-                mask = mask & has_shoes[:, None, None]
-            shade = pattern if garment < 2 else torch.ones_like(pattern)
-            cloth = colours[:, garment, :, None, None] * shade
-            out = torch.where(mask[:, None], cloth, out)
-        return out
+            covers = self.coverage[garment][length[:, garment]] & worn[:, garment, None]  # (n, 25)
+            garment_of_part = torch.where(covers, garment, garment_of_part)
+        texel_part = torch.where(self.parts >= 0, self.parts, 24)  # (S, S)
+        garment = garment_of_part[:, texel_part]  # (n, S, S)
+        cloth = colours[torch.arange(n, device=device)[:, None, None], garment.clamp(min=0)].permute(0, 3, 1, 2)
+        cloth = cloth * torch.where((garment < 2)[:, None], pattern, 1.0)  # shoes stay plain
+        return torch.where((garment >= 0)[:, None], cloth, skin)
 
 
 def _random_colours(u: torch.Tensor) -> torch.Tensor:

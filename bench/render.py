@@ -1,0 +1,68 @@
+"""Renderer speed: python bench/render.py [--device cuda] [--sizes 128 224] [--batch 32]
+
+Renders/s of SyntheticRenderer batches with the stand-in body (or $SMPL_DIR) and the
+default corpus, per backend available on the device, with the time of each stage:
+sampling (poses, cameras), skinning + placement + crops, rasterization, shading (textures,
+light, background, compositing), augmentation. Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+sys.path[0] = str(Path(__file__).resolve().parents[1])
+from bench.timing import device_name, measure_ms, print_table  # noqa: E402
+from renderers import pytorch3d_available, rasterize  # noqa: E402
+from renderers.build import build_renderer  # noqa: E402
+
+
+def stage_times(renderer, batch: int, device: torch.device, repeats: int) -> dict[str, float]:
+    g = torch.Generator(device=device).manual_seed(0)
+    frames, cams = renderer.poses.sample(batch, g), renderer.cameras.sample(batch, g)
+    scene = renderer.place(frames["pose"], frames["betas"], cams["R"], cams["focal"], g)
+    frags = rasterize(scene.verts, renderer.body.faces, renderer.size, scene.focal, scene.principal,
+                      backend=renderer.backend)
+    images, _ = renderer.shade(scene.verts, frags, g)
+    with torch.no_grad():
+        return {
+            "sampling": measure_ms(lambda: (renderer.poses.sample(batch, g), renderer.cameras.sample(batch, g)),
+                                   device, repeats),
+            "skinning+placement": measure_ms(
+                lambda: renderer.place(frames["pose"], frames["betas"], cams["R"], cams["focal"], g), device, repeats),
+            "rasterization": measure_ms(
+                lambda: rasterize(scene.verts, renderer.body.faces, renderer.size, scene.focal, scene.principal,
+                                  backend=renderer.backend), device, repeats),
+            "shading": measure_ms(lambda: renderer.shade(scene.verts, frags, g), device, repeats),
+            "augmentation": measure_ms(lambda: renderer.augment(images, g), device, repeats),
+            "total": measure_ms(lambda: renderer.render(batch, g), device, repeats),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[128, 224])
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=10)
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    backends = ["torch"] + (["pytorch3d"] if device.type == "cuda" and pytorch3d_available() else [])
+    rows = []
+    for backend in backends:
+        for size in args.sizes:
+            renderer = build_renderer(image_size=size, backend=backend, device=device)
+            times = stage_times(renderer, args.batch, device, args.repeats)
+            rows.append({"backend": backend, "size": size, "batch": args.batch, "device": device_name(device),
+                         "renders/s": f"{args.batch / times['total'] * 1000:,.0f}",
+                         **{f"{k} ms": f"{v:.1f}" for k, v in times.items()}})
+    print(f"torch {torch.__version__}; pytorch3d extension loads: {pytorch3d_available()}; "
+          f"body: {renderer.body.num_vertices} vertices, {renderer.body.faces.shape[0]} faces")
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()
