@@ -30,10 +30,10 @@ def uv_part_map(body: BodyModel, size: int) -> torch.Tensor:
 
 
 def body_texture_sampler(body: BodyModel, size: int = 512, folder: str | Path | None = None,
-                         device: str | torch.device = "cpu") -> TextureSampler:
+                         device: str | torch.device = "cpu", clothed: float = 0.9) -> TextureSampler:
     """Textures from ``folder`` as they are, else the body's skin textures
-    (``<model folder>/textures``) with procedural clothes."""
+    (``<model folder>/textures``) with procedural clothes on a ``clothed`` fraction."""
     if folder is not None:
         return TextureSampler(load_image_folder(folder, size, "texture").to(device))
     skins = load_image_folder(body.model_file.parent / "textures", size, "skin texture").to(device)
-    return TextureSampler(skins, uv_part_map(body, size).to(device))
+    return TextureSampler(skins, uv_part_map(body, size).to(device), clothed=clothed)

@@ -1,0 +1,124 @@
+"""The configuration schema (omegaconf structured dataclasses) and the command-line merge.
+
+``python train.py [--config FILE] [key=value ...]``: the schema's defaults, then the YAML
+preset, then the ``key=value`` overrides; an unknown key or a value of the wrong type stops
+with the key and what it accepts. The resolved configuration is saved with every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
+
+from mocap_hmr.errors import MocapHMRError
+
+
+@dataclass
+class BodyConfig:
+    model_path: str | None = None  # SMPL folder or file; None: $SMPL_DIR, else the stand-in body
+
+
+@dataclass
+class MotionConfig:
+    index: str | None = None  # a motion index (mocap-hmr index-amass); None: the procedural corpus
+    fps: float = 30.0
+
+
+@dataclass
+class RenderConfig:
+    image_size: int = 224
+    backend: str = "auto"  # auto | torch | pytorch3d
+    textures: str | None = None  # folder of UV textures; None: skin textures + procedural clothes
+    backgrounds: str | None = None  # folder of photographs; None: procedural backgrounds
+    texture_size: int | None = None  # None: 256 up to 128 px crops, else 512
+    augment: bool = True
+
+
+@dataclass
+class SpinLossConfig:
+    keypoints_2d: float = 5.0
+    keypoints_3d: float = 5.0
+    pose: float = 1.0
+    betas: float = 0.001
+    openpose_2d: float = 0.0
+    ground_truth_2d: float = 1.0
+    scale: float = 60.0
+
+
+@dataclass
+class MocapSpinConfig:
+    enabled: bool = True
+    backbone: str = "resnet50"  # resnet50 (SPIN's) | resnet18 | tiny
+    checkpoint: str | None = None  # SPIN's model_checkpoint.pt (or any checkpoint of this HMR)
+    mean_params: str | None = None  # SPIN's smpl_mean_params.npz; None: identity pose, SPIN's mean camera
+    trainable: str = "bn"  # see mocap_hmr.models.finetune.MODES
+    iterations: int = 14000
+    batch_size: int = 64
+    synthetic_fraction: float = 0.5
+    lr: float = 3e-5
+    lr_milestones: list[int] = field(default_factory=lambda: [10000, 12000])
+    lr_gamma: float = 0.1
+    loss: SpinLossConfig = field(default_factory=SpinLossConfig)
+    checkpoint_every: int = 1000
+    log_every: int = 10
+    picture_every: int = 500
+
+
+@dataclass
+class TrainConfig:
+    out_dir: str = "runs/default"
+    device: str = "auto"  # auto (cuda when available) | cpu | cuda | cuda:N
+    seed: int = 0
+    resume: bool = False
+    body: BodyConfig = field(default_factory=BodyConfig)
+    motion: MotionConfig = field(default_factory=MotionConfig)
+    render: RenderConfig = field(default_factory=RenderConfig)
+    mocap_spin: MocapSpinConfig = field(default_factory=MocapSpinConfig)
+
+
+def _explain(exc: OmegaConfBaseException, source: str, config: DictConfig) -> MocapHMRError:
+    """One line: where, which key, what is wrong, and the keys that section accepts."""
+    key = getattr(exc, "full_key", None) or getattr(exc, "key", None)
+    message = str(exc).splitlines()[0]
+    hint = ""
+    if isinstance(exc, ConfigKeyError) and key:
+        parent = key.rsplit(".", 1)[0] if "." in key else ""
+        section = OmegaConf.select(config, parent) if parent else config
+        if isinstance(section, DictConfig):
+            hint = f"; keys of {parent or 'the top level'}: {', '.join(section.keys())}"
+    return MocapHMRError(f"{source}: {message}" + (f" (key: {key})" if key else "") + hint)
+
+
+def load_config(config_file: str | Path | None = None, overrides: list[str] | None = None,
+                schema: type = TrainConfig) -> DictConfig:
+    """Schema defaults <- YAML file <- ``key=value`` overrides; errors name the key."""
+    config = OmegaConf.structured(schema)
+    if config_file is not None:
+        path = Path(config_file)
+        if not path.is_file():
+            raise MocapHMRError(f"--config {path}: no such file")
+        try:
+            config = OmegaConf.merge(config, OmegaConf.load(path))
+        except OmegaConfBaseException as exc:
+            raise _explain(exc, str(path), config) from exc
+    for item in overrides or []:
+        if "=" not in item:
+            raise MocapHMRError(f"command line: '{item}' is not key=value (e.g. mocap_spin.iterations=100)")
+        try:
+            config = OmegaConf.merge(config, OmegaConf.from_dotlist([item]))
+        except OmegaConfBaseException as exc:
+            raise _explain(exc, f"command line '{item}'", config) from exc
+    return config
+
+
+def parse_args(argv: list[str] | None = None, description: str = "") -> DictConfig:
+    """``[--config FILE] [key=value ...]`` -> the merged configuration."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--config", help="YAML preset (configs/default.yaml when omitted)")
+    parser.add_argument("overrides", nargs="*", help="key=value, e.g. mocap_spin.iterations=100 device=cpu")
+    args = parser.parse_args(argv)
+    return load_config(args.config, args.overrides)

@@ -1,0 +1,81 @@
+"""Losses: SPIN's (with its weights), for rendered and real batches alike.
+
+SPIN (``train/trainer.py``): confidence-weighted MSE on 2D keypoints (OpenPose joints 0-24
+weighted 0, ground-truth joints 25-48 weighted 1), MSE on 3D keypoints centred on the hips
+(the mean of ground-truth joints 2 and 3), MSE on SMPL pose rotation matrices and betas
+where SMPL parameters exist, the camera-scale regulariser mean(exp(-10 s)^2); weights
+5, 5, 1, 0.001, vertices 0, plus the camera term, the sum times 60. Predicted 2D keypoints are the 3D joints
+seen by SPIN's camera: translation [tx, ty, 2 f / (S s)] with f = 5000 px, S = 224,
+divided by S / 2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+FOCAL_LENGTH = 5000.0
+SPIN_IMG_RES = 224
+GT_JOINTS = slice(25, 49)  # SPIN's 24 ground-truth joints among its 49
+HIP_JOINTS = (2, 3)  # right and left hip within the 24 ground-truth joints
+
+
+@dataclass
+class SpinLossWeights:
+    keypoints_2d: float = 5.0
+    keypoints_3d: float = 5.0
+    pose: float = 1.0
+    betas: float = 0.001
+    vertices: float = 0.0
+    openpose_2d: float = 0.0  # weight of OpenPose joints 0-24 within the 2D term
+    ground_truth_2d: float = 1.0  # weight of ground-truth joints 25-48 within the 2D term
+    scale: float = 60.0
+
+
+def spin_camera_translation(camera: torch.Tensor, img_res: int = SPIN_IMG_RES,
+                            focal: float = FOCAL_LENGTH) -> torch.Tensor:
+    """Weak-perspective [s, tx, ty] (B, 3) -> SPIN's perspective translation (B, 3)."""
+    return torch.stack([camera[:, 1], camera[:, 2], 2 * focal / (img_res * camera[:, 0] + 1e-9)], dim=-1)
+
+
+def project_spin(joints: torch.Tensor, camera: torch.Tensor, img_res: int = SPIN_IMG_RES,
+                 focal: float = FOCAL_LENGTH) -> torch.Tensor:
+    """Joints (B, J, 3) in the body frame, camera (B, 3) -> normalized 2D (B, J, 2) in [-1, 1]."""
+    points = joints + spin_camera_translation(camera, img_res, focal)[:, None]
+    return focal * points[..., :2] / points[..., 2:] / (img_res / 2)
+
+
+def keypoint_2d_loss(pred: torch.Tensor, gt: torch.Tensor, weights: SpinLossWeights) -> torch.Tensor:
+    """pred (B, 49, 2), gt (B, 49, 3) with confidence -> scalar."""
+    conf = gt[..., 2:].clone()
+    conf[:, :25] *= weights.openpose_2d
+    conf[:, 25:] *= weights.ground_truth_2d
+    return (conf * (pred - gt[..., :2]) ** 2).mean()
+
+
+def keypoint_3d_loss(pred: torch.Tensor, gt: torch.Tensor, has_3d: torch.Tensor) -> torch.Tensor:
+    """pred (B, 24, 3) SPIN's ground-truth joints, gt (B, 24, 4) with confidence, has_3d (B,)
+    bool -> scalar; both centred on the mean of the hips."""
+    pred, gt = pred[has_3d], gt[has_3d]
+    if len(gt) == 0:
+        return pred.sum() * 0
+    conf = gt[..., 3:]
+    gt_centred = gt[..., :3] - gt[:, HIP_JOINTS, :3].mean(1, keepdim=True)
+    pred_centred = pred - pred[:, HIP_JOINTS].mean(1, keepdim=True)
+    return (conf * (pred_centred - gt_centred) ** 2).mean()
+
+
+def smpl_loss(pred_rotmat, pred_betas, gt_rotmat, gt_betas, has_smpl) -> tuple[torch.Tensor, torch.Tensor]:
+    """MSE on rotation matrices (B, 24, 3, 3) and betas (B, 10) where ``has_smpl``."""
+    if not has_smpl.any():
+        zero = pred_rotmat.sum() * 0
+        return zero, zero
+    pose = ((pred_rotmat[has_smpl] - gt_rotmat[has_smpl]) ** 2).mean()
+    betas = ((pred_betas[has_smpl] - gt_betas[has_smpl]) ** 2).mean()
+    return pose, betas
+
+
+def camera_loss(camera: torch.Tensor) -> torch.Tensor:
+    """SPIN's regulariser keeping the predicted scale positive: mean(exp(-10 s)^2)."""
+    return (torch.exp(-10 * camera[:, 0]) ** 2).mean()

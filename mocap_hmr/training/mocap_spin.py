@@ -1,0 +1,114 @@
+"""The MoCap-SPIN step: a batch mixing rendered crops with real ones, SPIN's losses,
+batch-norm-only (by default) updates of HMR.
+
+Both halves come as ``SyntheticBatch``-shaped batches from a ``render(n, generator)``
+source: the on-the-fly renderer for the synthetic half; for the real half, SPIN's datasets
+when configured, else a *reference-domain* renderer (see ``reference_renderer``) so that a
+run without licensed data still mixes two image domains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import torch
+from omegaconf import DictConfig
+
+from mocap_hmr.body import BodyModel
+from mocap_hmr.geometry import axis_angle_to_matrix
+from mocap_hmr.losses import (
+    GT_JOINTS,
+    SpinLossWeights,
+    camera_loss,
+    keypoint_2d_loss,
+    keypoint_3d_loss,
+    project_spin,
+    smpl_loss,
+)
+from mocap_hmr.models.checkpoints import load_weights, read_checkpoint, state_dict_of
+from mocap_hmr.models.finetune import select_trainable, trainable_parameters
+from mocap_hmr.models.hmr import HMR, load_mean_params
+from renderers.synthetic import SyntheticBatch
+
+
+def concat_batches(parts: list[SyntheticBatch]) -> SyntheticBatch:
+    parts = [p for p in parts if p is not None]
+    return SyntheticBatch(**{f.name: torch.cat([getattr(p, f.name) for p in parts]) for f in fields(SyntheticBatch)})
+
+
+def build_hmr(cfg: DictConfig, device: torch.device) -> HMR:
+    """HMR with the configured backbone, mean parameters and starting checkpoint."""
+    means = load_mean_params(cfg.mean_params) if cfg.mean_params else {}
+    model = HMR(cfg.backbone, mean_pose=means.get("pose"), mean_shape=means.get("shape"), mean_cam=means.get("cam"))
+    if cfg.checkpoint:
+        load_weights(model, state_dict_of(read_checkpoint(cfg.checkpoint), cfg.checkpoint), cfg.checkpoint)
+    return model.to(device)
+
+
+class MocapSpinTrainer:
+    """Owns the model, optimizer and scheduler; ``step(generator)`` runs one update."""
+
+    def __init__(self, cfg: DictConfig, body: BodyModel, synthetic, real, device: torch.device, log=print):
+        self.cfg, self.body, self.synthetic, self.real, self.device = cfg, body, synthetic, real, device
+        self.model = build_hmr(cfg, device)
+        total = sum(p.numel() for p in self.model.parameters())
+        trainable = select_trainable(self.model, cfg.trainable)
+        log(f"mocap_spin: {cfg.backbone}, trainable '{cfg.trainable}': {trainable:,} of {total:,} parameters "
+            f"({100 * trainable / total:.2f}%)")
+        self.optimizer = torch.optim.Adam(trainable_parameters(self.model), lr=cfg.lr)
+        self.scheduler = torch.optim.lr_scheduler.MultiStepLR(self.optimizer, list(cfg.lr_milestones), cfg.lr_gamma)
+        self.weights = SpinLossWeights(**cfg.loss)
+        self.n_synthetic = round(cfg.batch_size * cfg.synthetic_fraction)
+        self.last_batch = self.last_output = None
+
+    def batch(self, generator: torch.Generator) -> SyntheticBatch:
+        n_real = self.cfg.batch_size - self.n_synthetic
+        with torch.no_grad():  # targets and images need no gradient
+            return concat_batches([
+                self.synthetic.render(self.n_synthetic, generator) if self.n_synthetic else None,
+                self.real.render(n_real, generator) if n_real else None,
+            ])
+
+    def losses(self, batch: SyntheticBatch) -> dict[str, torch.Tensor]:
+        """SPIN's loss terms and their weighted total for a batch."""
+        w = self.weights
+        out = self.model(batch.images)
+        pred = self.body(out.rotmat, out.betas)
+        size = batch.images.shape[-1]
+        n = batch.images.shape[0]
+        has = torch.ones(n, dtype=torch.bool, device=self.device)
+        gt3d = torch.cat([batch.joints3d[:, GT_JOINTS], torch.ones(n, 24, 1, device=self.device)], -1)
+        terms = {
+            "keypoints_2d": keypoint_2d_loss(project_spin(pred.spin_joints, out.camera, size), batch.joints2d, w),
+            "keypoints_3d": keypoint_3d_loss(pred.spin_joints[:, GT_JOINTS], gt3d, has),
+            "camera": camera_loss(out.camera),
+        }
+        terms["pose"], terms["betas"] = smpl_loss(out.rotmat, out.betas, axis_angle_to_matrix(batch.pose),
+                                                  batch.betas, has)
+        terms["loss"] = w.scale * (w.keypoints_2d * terms["keypoints_2d"] + w.keypoints_3d * terms["keypoints_3d"]
+                                   + w.pose * terms["pose"] + w.betas * terms["betas"] + terms["camera"])
+        self.last_output = (out, pred)
+        return terms
+
+    def step(self, generator: torch.Generator) -> dict[str, float]:
+        """One optimisation step; returns the loss terms as floats."""
+        self.model.train()
+        self.last_batch = self.batch(generator)
+        terms = self.losses(self.last_batch)
+        loss = terms["loss"]
+        if not torch.isfinite(loss):
+            return {k: float(v.detach()) for k, v in terms.items()}
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.scheduler.step()
+        return {k: float(v.detach()) for k, v in terms.items()} | {"lr": self.scheduler.get_last_lr()[0]}
+
+    def state_dict(self) -> dict:
+        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])

@@ -1,0 +1,152 @@
+"""``python train.py``: one run folder, MoCap-SPIN trained on rendered + real (or
+reference-domain) batches, resumable.
+
+Run folder (``out_dir``): ``config.yaml`` (the resolved configuration), ``metrics.csv``
+(one row per ``log_every`` steps), ``checkpoints/last.pt`` (every ``checkpoint_every``
+steps and at the end; model, optimizer, scheduler, step and every RNG state, so a resumed
+run continues exactly), ``pictures/step_XXXXXX.png`` (crops with the predicted meshes).
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from mocap_hmr.body import BodyModel
+from mocap_hmr.body.standin import resolve_body_model
+from mocap_hmr.data.default_corpus import default_motion_index
+from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.paths import cache_dir
+from mocap_hmr.progress import progress
+from mocap_hmr.training.checkpointing import load_checkpoint, save_checkpoint
+from mocap_hmr.training.mocap_spin import MocapSpinTrainer
+from mocap_hmr.training.pictures import save_overlay
+from renderers.build import build_renderer
+
+REFERENCE_MOTION_SEED = 1
+REFERENCE_MOTION_MINUTES = 10.0
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise MocapHMRError(f"device={name}: CUDA is not available here (use device=cpu or device=auto)")
+    return device
+
+
+def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=print):
+    """The synthetic renderer and the real-half source. Without real data configured, the
+    real half is a *reference domain*: renderings of the body's bare skin (no clothes, no
+    augmentation) in poses of its own (a second procedural corpus) -- synthetic, and said so."""
+    motion_index = cfg.motion.index or default_motion_index(fps=cfg.motion.fps, log=log)
+    common = {"image_size": cfg.render.image_size, "backend": cfg.render.backend, "device": device,
+              "backgrounds": cfg.render.backgrounds, "texture_size": cfg.render.texture_size}
+    synthetic = build_renderer(body, motion_index, textures=cfg.render.textures, augment=cfg.render.augment,
+                               **common)
+    reference_index = default_motion_index(
+        fps=cfg.motion.fps, minutes=REFERENCE_MOTION_MINUTES, seed=REFERENCE_MOTION_SEED,
+        root=cache_dir() / "reference_motion", log=log)
+    log("mocap_spin: no real images configured; the real half of each batch is a reference domain "
+        "(synthetic renderings of unclothed bodies in other poses)")
+    reference = build_renderer(body, reference_index, augment=False, clothed=0.0, **common)
+    return synthetic, reference
+
+
+def _rng_state(generator: torch.Generator) -> dict:
+    state = {"generator": generator.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _restore_rng(generator: torch.Generator, state: dict) -> None:
+    generator.set_state(state["generator"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def train(cfg: DictConfig, log=print) -> Path:
+    """Run (or resume) the configured training; returns the run folder."""
+    out = Path(cfg.out_dir)
+    ckpt_path = out / "checkpoints" / "last.pt"
+    device = resolve_device(cfg.device)
+    state = load_checkpoint(ckpt_path, device) if cfg.resume else None
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
+    torch.manual_seed(cfg.seed)
+    generator = torch.Generator(device=device).manual_seed(cfg.seed)
+    if not cfg.mocap_spin.enabled:
+        log("mocap_spin.enabled=false: nothing to train")
+        return out
+    body = BodyModel(resolve_body_model(cfg.body.model_path, log=log)).to(device)
+    synthetic, real = build_streams(cfg, body, device, log)
+    trainer = MocapSpinTrainer(cfg.mocap_spin, body, synthetic, real, device, log=log)
+    start = 0
+    if state is not None:
+        trainer.load_state_dict(state["mocap_spin"])
+        _restore_rng(generator, state["rng"])
+        start = state["step"]
+        log(f"resumed from {ckpt_path} at step {start}")
+    spin = cfg.mocap_spin
+    metrics = _MetricsLog(out / "metrics.csv", keep_until=start)
+
+    def checkpoint(step: int) -> None:
+        save_checkpoint(ckpt_path, {"step": step, "mocap_spin": trainer.state_dict(), "rng": _rng_state(generator),
+                                    "config": OmegaConf.to_container(cfg)})
+
+    started = time.perf_counter()
+    for step in progress(range(start, spin.iterations), spin.iterations - start, "mocap-spin", unit="steps"):
+        terms = trainer.step(generator)
+        if not all(torch.isfinite(torch.tensor(v)) for v in terms.values()):
+            raise MocapHMRError(f"mocap_spin: the loss became {terms['loss']} at step {step + 1}; training stopped "
+                                f"and this state was not saved (the last checkpoint, if any, is {ckpt_path})")
+        done = step + 1
+        if done % spin.log_every == 0 or done == spin.iterations:
+            seconds = time.perf_counter() - started
+            metrics.write(done, terms, samples_per_s=(done - start) * spin.batch_size / seconds)
+        if done % spin.picture_every == 0 or done == spin.iterations:
+            out_model, pred = trainer.last_output
+            save_overlay(out / "pictures" / f"step_{done:06d}.png", trainer.last_batch.images, pred.vertices,
+                         out_model.camera, body.faces)
+        if done % spin.checkpoint_every == 0 or done == spin.iterations:
+            checkpoint(done)
+    log(f"run folder: {out} (metrics.csv, checkpoints/last.pt, pictures/)")
+    return out
+
+
+class _MetricsLog:
+    """metrics.csv, one row per logged step; on resume, rows after the checkpoint are dropped."""
+
+    def __init__(self, path: Path, keep_until: int):
+        self.path, self.header = path, None
+        if path.exists():
+            with open(path, newline="") as fh:
+                rows = [r for r in csv.DictReader(fh) if int(r["step"]) <= keep_until]
+            self.header = list(rows[0]) if rows else None
+            self._rewrite(rows)
+        elif path.parent.exists():
+            path.write_text("")
+
+    def _rewrite(self, rows: list[dict]) -> None:
+        with open(self.path, "w", newline="") as fh:
+            if rows:
+                writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+                writer.writeheader()
+                writer.writerows(rows)
+
+    def write(self, step: int, terms: dict, samples_per_s: float) -> None:
+        row = {"step": step, **{k: f"{v:.6g}" for k, v in terms.items()}, "samples_per_s": f"{samples_per_s:.1f}"}
+        new = self.header is None
+        self.header = self.header or list(row)
+        with open(self.path, "a", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=self.header)
+            if new:
+                writer.writeheader()
+            writer.writerow(row)

@@ -1,0 +1,114 @@
+"""MoCap-SPIN training on the tiny body: the loss falls on one batch, a resumed run equals
+an uninterrupted one, NaN stops without saving, bad resume and config inputs are named."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+import torch
+
+from mocap_hmr.body import BodyModel
+from mocap_hmr.config import load_config
+from mocap_hmr.data.default_corpus import default_motion_index
+from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.training.checkpointing import load_checkpoint
+from mocap_hmr.training.mocap_spin import MocapSpinTrainer
+from mocap_hmr.training.runner import build_streams, train
+
+_spec = importlib.util.spec_from_file_location("train_script", Path(__file__).parents[1] / "train.py")
+train_script = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(train_script)
+
+
+@pytest.fixture(scope="module")
+def setup(tiny_body_dir, tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("MOCAP_HMR_CACHE", str(cache))
+    index = default_motion_index(minutes=0.5, root=cache / "motion", log=lambda m: None)
+    yield tiny_body_dir, index
+    patch.undo()
+
+
+def config(setup, out_dir, **overrides):
+    body_dir, index = setup
+    items = {"out_dir": str(out_dir), "device": "cpu", "body.model_path": str(body_dir), "motion.index": str(index),
+             "render.image_size": 32, "render.backend": "torch", "mocap_spin.backbone": "tiny",
+             "mocap_spin.batch_size": 4, "mocap_spin.iterations": 4, "mocap_spin.trainable": "all",
+             "mocap_spin.lr": 1e-3, "mocap_spin.log_every": 1, "mocap_spin.picture_every": 100,
+             "mocap_spin.checkpoint_every": 2, **overrides}
+    return load_config(None, [f"{k}={v}" for k, v in items.items()])
+
+
+def test_loss_falls_when_overfitting_one_batch(setup, tmp_path):
+    cfg = config(setup, tmp_path)
+    body = BodyModel(cfg.body.model_path)
+    synthetic, real = build_streams(cfg, body, torch.device("cpu"), log=lambda m: None)
+    torch.manual_seed(0)
+    trainer = MocapSpinTrainer(cfg.mocap_spin, body, synthetic, real, torch.device("cpu"), log=lambda m: None)
+    batch = trainer.batch(torch.Generator().manual_seed(0))
+    trainer.model.eval()  # no dropout: a deterministic objective
+    losses = []
+    for _ in range(40):
+        loss = trainer.losses(batch)["loss"]
+        trainer.optimizer.zero_grad()
+        loss.backward()
+        trainer.optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0], losses[::8]
+
+
+def _weights(run_dir):
+    return load_checkpoint(Path(run_dir) / "checkpoints" / "last.pt")["mocap_spin"]["model"]
+
+
+def test_resume_equals_an_uninterrupted_run(setup, tmp_path):
+    train(config(setup, tmp_path / "straight", **{"mocap_spin.iterations": 4}), log=lambda m: None)
+    train(config(setup, tmp_path / "split", **{"mocap_spin.iterations": 2}), log=lambda m: None)
+    train(config(setup, tmp_path / "split", **{"mocap_spin.iterations": 4, "resume": True}), log=lambda m: None)
+    straight, split = _weights(tmp_path / "straight"), _weights(tmp_path / "split")
+    for key in straight:
+        assert torch.equal(straight[key], split[key]), key
+    rows = (tmp_path / "split" / "metrics.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows] == ["step", "1", "2", "3", "4"]
+    assert (tmp_path / "split" / "pictures" / "step_000004.png").is_file()
+    assert (tmp_path / "split" / "config.yaml").read_text().count("iterations: 4") == 1
+
+
+def test_resume_needs_a_readable_checkpoint(setup, tmp_path):
+    with pytest.raises(MocapHMRError, match="nothing to resume from: .*last.pt does not exist"):
+        train(config(setup, tmp_path / "none", resume=True), log=lambda m: None)
+    run = tmp_path / "cut"
+    train(config(setup, run, **{"mocap_spin.iterations": 2}), log=lambda m: None)
+    ckpt = run / "checkpoints" / "last.pt"
+    ckpt.write_bytes(ckpt.read_bytes()[:2000])
+    with pytest.raises(MocapHMRError, match="last.pt: cannot resume from this checkpoint, it is cut short"):
+        train(config(setup, run, resume=True), log=lambda m: None)
+
+
+def test_nan_loss_stops_with_the_step_and_keeps_the_last_checkpoint(setup, tmp_path, monkeypatch):
+    run = tmp_path / "nan"
+    original = MocapSpinTrainer.losses
+    calls = {"n": 0}
+
+    def poisoned(self, batch):
+        calls["n"] += 1
+        terms = original(self, batch)
+        if calls["n"] == 3:
+            terms["loss"] = terms["loss"] * float("nan")
+        return terms
+
+    monkeypatch.setattr(MocapSpinTrainer, "losses", poisoned)
+    with pytest.raises(MocapHMRError, match="loss became nan at step 3; training stopped"):
+        train(config(setup, run, **{"mocap_spin.checkpoint_every": 1}), log=lambda m: None)
+    state = load_checkpoint(run / "checkpoints" / "last.pt")
+    assert state["step"] == 2
+    assert all(torch.isfinite(v).all() for v in state["mocap_spin"]["model"].values() if v.is_floating_point())
+
+
+def test_train_script_reports_bad_config(capsys):
+    assert train_script.main(["mocap_spin.iterations=abc"]) == 2
+    err = capsys.readouterr().err
+    assert "mocap_spin.iterations" in err and "could not be converted to Integer" in err
+    assert train_script.main(["mocap_spin.itrations=5"]) == 2
+    assert "keys of mocap_spin: enabled, backbone" in capsys.readouterr().err
