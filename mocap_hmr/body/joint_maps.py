@@ -69,3 +69,23 @@ _SPIN_SOURCE = {
     "Right Ear": _V["rear"],
 }
 SPIN_JOINT_SOURCES = tuple(_SPIN_SOURCE[name] for name in SPIN_JOINT_NAMES)
+
+
+def _mirror_name(name: str) -> str:
+    """The name of the joint on the other side ('Left Hip' <-> 'Right Hip', 'OP LEye' <->
+    'OP REye', 'left_knee' <-> 'right_knee'); names on the midline map to themselves."""
+    for a, b in (("Left", "Right"), ("left", "right"), ("OP L", "OP R")):
+        if a in name:
+            return name.replace(a, b)
+        if b in name:
+            return name.replace(b, a)
+    return name
+
+
+def flip_permutation(names: tuple[str, ...]) -> tuple[int, ...]:
+    """Index of each joint's mirror image, for flipping images left-right."""
+    return tuple(names.index(_mirror_name(n)) for n in names)
+
+
+SMPL_FLIP_PERM = flip_permutation(SMPL_JOINT_NAMES)
+SPIN_FLIP_PERM = flip_permutation(SPIN_JOINT_NAMES)

@@ -27,7 +27,7 @@ def default_motion_index(fps: float = 30.0, minutes: float = DEFAULT_MINUTES, se
     settings = {"minutes": minutes, "seed": seed}
     info = root / CORPUS_INFO
     if not (info.is_file() and json.loads(info.read_text()) == settings):
-        log(f"synthesizing the default procedural motion corpus ({minutes:g} min, seed {seed}) into {root}")
+        log(f"synthesizing a procedural motion corpus ({minutes:g} min, seed {seed}) into {root}")
         shutil.rmtree(root, ignore_errors=True)
         synthesize_motion(root, minutes=minutes, seed=seed, log=log)
         info.write_text(json.dumps(settings) + "\n")
