@@ -11,7 +11,7 @@ import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from mocap_hmr.errors import MocapHMRError
@@ -50,6 +50,12 @@ class SpinLossConfig:
 
 
 @dataclass
+class RealDatasetConfig:
+    npz: str = MISSING  # a SPIN dataset file, e.g. datasets/npz/coco_2014_train.npz
+    images: str = MISSING  # the folder its imgname paths are relative to
+
+
+@dataclass
 class MocapSpinConfig:
     enabled: bool = True
     backbone: str = "resnet50"  # resnet50 (SPIN's) | resnet18 | tiny
@@ -59,6 +65,9 @@ class MocapSpinConfig:
     iterations: int = 14000
     batch_size: int = 64
     synthetic_fraction: float = 0.5
+    real: list[RealDatasetConfig] = field(default_factory=list)  # empty: a rendered reference domain
+    real_workers: int = 2  # DataLoader worker processes decoding real images
+    skip_bad: bool = False  # skip (and report) dataset images that are missing
     lr: float = 3e-5
     lr_milestones: list[int] = field(default_factory=lambda: [10000, 12000])
     lr_gamma: float = 0.1

@@ -50,7 +50,9 @@ class SyntheticBatch:
     pose (B, 24, 3) axis-angle with the root in the camera frame; betas (B, 10); camera
     (B, 3): SPIN's weak-perspective [s, tx, ty]; cam_t (B, 3): translation of the posed
     body (no transl) into the camera frame; focal, principal (B, 2): the crop's pinhole
-    intrinsics in pixels; crop_kind (B,): FULL / TO_HIPS / TO_KNEES.
+    intrinsics in pixels; crop_kind (B,): FULL / TO_HIPS / TO_KNEES; has_smpl, has_3d (B,)
+    bool: whether pose/betas and joints3d are known (always for renderings; real samples
+    carry zeros in the fields they do not have).
     """
 
     images: torch.Tensor
@@ -64,6 +66,8 @@ class SyntheticBatch:
     focal: torch.Tensor
     principal: torch.Tensor
     crop_kind: torch.Tensor
+    has_smpl: torch.Tensor
+    has_3d: torch.Tensor
 
     def to(self, device) -> SyntheticBatch:
         return SyntheticBatch(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
@@ -142,6 +146,8 @@ class SyntheticRenderer:
             joints3d=scene.joints, pose=scene.pose, betas=betas,
             camera=weak_perspective(scene.cam_t, scene.focal, scene.principal, self.size), cam_t=scene.cam_t,
             focal=scene.focal, principal=scene.principal, crop_kind=scene.crop_kind,
+            has_smpl=torch.ones(len(betas), dtype=torch.bool, device=betas.device),
+            has_3d=torch.ones(len(betas), dtype=torch.bool, device=betas.device),
         )
 
     def place(self, pose: torch.Tensor, betas: torch.Tensor, view: torch.Tensor, focal: torch.Tensor,

@@ -4,6 +4,7 @@ an uninterrupted one, NaN stops without saving, bad resume and config inputs are
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -112,3 +113,22 @@ def test_train_script_reports_bad_config(capsys):
     assert "mocap_spin.iterations" in err and "could not be converted to Integer" in err
     assert train_script.main(["mocap_spin.itrations=5"]) == 2
     assert "keys of mocap_spin: enabled, backbone" in capsys.readouterr().err
+
+
+def test_real_images_fill_the_real_half(setup, tmp_path):
+    from test_spin_dataset import write_dataset
+
+    npz = write_dataset(tmp_path, n=6)
+    real = f"[{{npz: {npz}, images: {tmp_path / 'images'}}}]"  # as on the command line
+    cfg = config(setup, tmp_path / "real", **{"mocap_spin.iterations": 2, "mocap_spin.real_workers": 0,
+                                              "mocap_spin.real": real})
+    body = BodyModel(cfg.body.model_path)
+    synthetic, real = build_streams(cfg, body, torch.device("cpu"), log=lambda m: None)
+    trainer = MocapSpinTrainer(cfg.mocap_spin, body, synthetic, real, torch.device("cpu"), log=lambda m: None)
+    batch = trainer.batch(torch.Generator().manual_seed(0))
+    assert batch.images.shape == (4, 3, 32, 32)
+    assert batch.has_3d.tolist() == [True] * 4 and batch.masks[2:].sum() == 0  # real samples: no masks
+    terms = trainer.step(torch.Generator().manual_seed(0))
+    assert all(np.isfinite(v) for v in terms.values())
+    train(cfg, log=lambda m: None)
+    assert (tmp_path / "real" / "checkpoints" / "last.pt").is_file()

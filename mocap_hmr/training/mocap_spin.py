@@ -3,8 +3,9 @@ batch-norm-only (by default) updates of HMR.
 
 Both halves come as ``SyntheticBatch``-shaped batches from a ``render(n, generator)``
 source: the on-the-fly renderer for the synthetic half; for the real half, SPIN's datasets
-when configured, else a *reference-domain* renderer (see ``reference_renderer``) so that a
-run without licensed data still mixes two image domains.
+(``mocap_hmr.data.real_stream``) when configured, else a *reference-domain* renderer (see
+``training.runner.build_streams``) so that a run without licensed data still mixes two
+image domains.
 """
 
 from __future__ import annotations
@@ -76,15 +77,14 @@ class MocapSpinTrainer:
         pred = self.body(out.rotmat, out.betas)
         size = batch.images.shape[-1]
         n = batch.images.shape[0]
-        has = torch.ones(n, dtype=torch.bool, device=self.device)
         gt3d = torch.cat([batch.joints3d[:, GT_JOINTS], torch.ones(n, 24, 1, device=self.device)], -1)
         terms = {
             "keypoints_2d": keypoint_2d_loss(project_spin(pred.spin_joints, out.camera, size), batch.joints2d, w),
-            "keypoints_3d": keypoint_3d_loss(pred.spin_joints[:, GT_JOINTS], gt3d, has),
+            "keypoints_3d": keypoint_3d_loss(pred.spin_joints[:, GT_JOINTS], gt3d, batch.has_3d),
             "camera": camera_loss(out.camera),
         }
         terms["pose"], terms["betas"] = smpl_loss(out.rotmat, out.betas, axis_angle_to_matrix(batch.pose),
-                                                  batch.betas, has)
+                                                  batch.betas, batch.has_smpl)
         terms["loss"] = w.scale * (w.keypoints_2d * terms["keypoints_2d"] + w.keypoints_3d * terms["keypoints_3d"]
                                    + w.pose * terms["pose"] + w.betas * terms["betas"] + terms["camera"])
         self.last_output = (out, pred)

@@ -19,6 +19,8 @@ from omegaconf import DictConfig, OmegaConf
 from mocap_hmr.body import BodyModel
 from mocap_hmr.body.standin import resolve_body_model
 from mocap_hmr.data.default_corpus import default_motion_index
+from mocap_hmr.data.real_stream import RealImageStream
+from mocap_hmr.data.spin_dataset import SpinAugment, SpinDataset
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.paths import cache_dir
 from mocap_hmr.progress import progress
@@ -41,14 +43,22 @@ def resolve_device(name: str) -> torch.device:
 
 
 def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=print):
-    """The synthetic renderer and the real-half source. Without real data configured, the
-    real half is a *reference domain*: renderings of the body's bare skin (no clothes, no
-    augmentation) in poses of its own (a second procedural corpus) -- synthetic, and said so."""
+    """The synthetic renderer and the real-half source: SPIN's datasets when
+    ``mocap_spin.real`` lists some, else a *reference domain*: renderings of the body's bare
+    skin (no clothes, no augmentation) in poses of its own (a second procedural corpus) --
+    synthetic, and said so."""
     motion_index = cfg.motion.index or default_motion_index(fps=cfg.motion.fps, log=log)
     common = {"image_size": cfg.render.image_size, "backend": cfg.render.backend, "device": device,
               "backgrounds": cfg.render.backgrounds, "texture_size": cfg.render.texture_size}
     synthetic = build_renderer(body, motion_index, textures=cfg.render.textures, augment=cfg.render.augment,
                                **common)
+    spin = cfg.mocap_spin
+    if spin.real:
+        datasets = [SpinDataset(d.npz, d.images, size=cfg.render.image_size, augment=SpinAugment(), seed=cfg.seed,
+                                skip_bad=spin.skip_bad, log=log) for d in spin.real]
+        n_real = spin.batch_size - round(spin.batch_size * spin.synthetic_fraction)
+        log(f"mocap_spin: real half from {len(datasets)} dataset(s), {sum(len(d) for d in datasets):,} samples")
+        return synthetic, RealImageStream(datasets, n_real, device, seed=cfg.seed, workers=spin.real_workers)
     reference_index = default_motion_index(
         fps=cfg.motion.fps, minutes=REFERENCE_MOTION_MINUTES, seed=REFERENCE_MOTION_SEED,
         root=cache_dir() / "reference_motion", log=log)
