@@ -15,6 +15,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.losses import SpinLossWeights
 
 
 @dataclass
@@ -39,17 +40,6 @@ class RenderConfig:
 
 
 @dataclass
-class SpinLossConfig:
-    keypoints_2d: float = 5.0
-    keypoints_3d: float = 5.0
-    pose: float = 1.0
-    betas: float = 0.001
-    openpose_2d: float = 0.0
-    ground_truth_2d: float = 1.0
-    scale: float = 60.0
-
-
-@dataclass
 class RealDatasetConfig:
     npz: str = MISSING  # a SPIN dataset file, e.g. datasets/npz/coco_2014_train.npz
     images: str = MISSING  # the folder its imgname paths are relative to
@@ -71,7 +61,7 @@ class MocapSpinConfig:
     lr: float = 3e-5
     lr_milestones: list[int] = field(default_factory=lambda: [10000, 12000])
     lr_gamma: float = 0.1
-    loss: SpinLossConfig = field(default_factory=SpinLossConfig)
+    loss: SpinLossWeights = field(default_factory=SpinLossWeights)  # SPIN's weights
     checkpoint_every: int = 1000
     log_every: int = 10
     picture_every: int = 500
