@@ -131,6 +131,29 @@ def _render_preview(args: argparse.Namespace) -> None:
     print(f"preview in {save_render_preview(renderer, args.out, seed=args.seed)}")
 
 
+def _smooth_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("src", help="per-frame predictions: .npz or .pkl (pose, global_orient+body_pose, VIBE's output, "
+                               "per-track dictionaries)")
+    p.add_argument("dst", help="where to write the refined predictions, in the same layout")
+    p.add_argument("--checkpoint", required=True, help="PoseBERT checkpoint (ours or naver/posebert's release)")
+    p.add_argument("--mode", choices=("offline", "online"), default="offline",
+                   help="offline: centred windows; online: causal windows for streaming")
+    p.add_argument("--window", type=int, help="frames per window (default: the model's, at most 64)")
+    p.add_argument("--device", default="cuda" if _cuda() else "cpu")
+
+
+@_command("smooth", "refine a per-frame pose sequence with PoseBERT (fills missing frames, removes jitter)",
+          _smooth_args)
+def _smooth(args: argparse.Namespace) -> None:
+    from mocap_hmr.models.posebert import load_posebert
+    from mocap_hmr.smoothing import smooth_file
+
+    model = load_posebert(args.checkpoint, device=args.device)
+    report = smooth_file(args.src, args.dst, model, mode=args.mode, window=args.window)
+    print(report.summary())
+    print(f"wrote {args.dst}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mocap-hmr", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

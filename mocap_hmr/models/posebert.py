@@ -1,0 +1,377 @@
+"""PoseBERT: a transformer over sequences of SMPL poses that regresses refined poses.
+
+Input: per frame the 24 joint rotations as SPIN's 6D (first two columns of the rotation
+matrix, 24 x 6 = 144 values) and an ``observed`` flag; output: refined rotations for every
+frame, observed or not.
+
+Forward pass (both variants):
+
+1. ``emb``: a linear map of the 144 input values to ``dim`` features per frame.
+2. Frames not observed get the learned ``mask_token`` instead of their embedding (their
+   inputs never enter the computation, so NaN there is harmless).
+3. ``pos``: the learned positional table ``pe[:, :T]`` is added once, at the input
+   (``positional_encoding="input"``, the paper's and the release's choice), or before every
+   block (``"every_block"``), or not at all (``"none"``).
+4. ``depth`` pre-LayerNorm blocks. Attention: ``x += Attn(LN(x))``, ``heads`` heads of
+   ``dim / heads`` channels, no bias on the query/key/value projection, unobserved frames
+   excluded as attention *keys* (their weight is exactly 0; they still query, so they get
+   an output); a window with no observed frame attends uniformly to all frames.
+   Feed-forward (release, baseline): ``x += FF(LN(x))``, Linear-GELU-Dropout-Linear-Dropout.
+5. The pose regressor, shared across time steps: ``pose += Reg([LN(x), pose])`` with
+   Reg = Linear(dim + 144, hidden)-GELU-Dropout-Linear(hidden, 144), starting from the mean
+   pose ``init_pose``; ``regressor_iterations`` updates per block, each fed the current pose.
+   ``regressor="blocks"``: one regressor after every block (the same module in every block
+   when ``share_regressor``); ``regressor="top"``: standard transformer blocks and a single
+   regressor at the end (the paper's "transformer + regressor on top" baseline).
+6. The 6D pose goes back to rotation matrices by Gram-Schmidt (``rot6d_to_matrix``).
+
+Variants (``build_posebert``):
+
+- ``paper`` (DESIGN.md): T = 16 positions, dim 512, 4 blocks, 8 heads, the regressor
+  *replaces* the feed-forward layer (block = attention + regressor), 1 iteration per
+  block, shared, positional table on the input, dropout 0.1. Initialisation: positional
+  table and mask token N(0, 0.02^2), last regressor layer zero, so an untrained model
+  outputs the mean pose exactly (the release: N(0, 1) and Xavier with gain 0.01).
+- ``released``: the architecture of naver/posebert's ``posebert_smpl.pt`` (read in its
+  ``posebert.py``, class ``PoseBERT`` with its defaults, and ``demo.py``), so that its
+  ``model_state_dict`` loads with ``strict=True``; parameter names, order and shapes equal
+  the release's list (tests/test_posebert.py), 7,316,112 parameters. Each block keeps its
+  feed-forward layer (hidden 512) and adds the regressor after it (sub-layers ``.0``
+  attention, ``.1`` feed-forward, ``.2`` regressor, each with its own LayerNorm ``.norm``
+  and ``.fn``); 8 heads x 64; GELU; dropout 0.1 after the attention output projection,
+  inside and after the feed-forward layer and inside the regressor (not on the attention
+  weights); a 1024-position table added once to the embedded input (frame t gets row t);
+  one regressor shared by the 4 blocks (its keys repeat under every block), one iteration
+  per block, fed [features, pose] in that order; Gram-Schmidt on the (3, 2) column pairs.
+  The demo runs it on windows of 64 frames. Two departures, neither changing what a loaded
+  checkpoint computes: masked frames are selected with ``where`` instead of multiplied by
+  0/1 (so a NaN input stays out), and with several regressor iterations each one is fed the
+  current pose (the release feeds the block's input pose every time, the same thing for its
+  single iteration).
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mocap_hmr.atomic import atomic_write
+from mocap_hmr.errors import InputShapeError, MocapHMRError
+from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_rot6d, rot6d_to_matrix
+from mocap_hmr.models.checkpoints import CheckpointError, load_weights, read_checkpoint, state_dict_of
+from mocap_hmr.models.hmr import NPOSE, identity_mean_pose
+
+CHECKPOINT_FORMAT = "mocap-hmr-posebert"
+REGRESSOR_PLACEMENTS = ("blocks", "top")
+POSITIONAL_ENCODINGS = ("input", "every_block", "none")
+# Overrides of PoseBERT's defaults (which are the paper's).
+VARIANTS = {"paper": {}, "released": {"max_len": 1024, "feed_forward": True}}
+RELEASE_HEAD_DIM = 64  # a state dict does not say how many heads; the release has 8 of 64 channels
+
+
+@dataclass
+class PoseBERTOutput:
+    """rotmat (B, T, 24, 3, 3) refined rotations; rot6d (B, T, 24, 6) the regressed 6D they come from."""
+
+    rotmat: torch.Tensor
+    rot6d: torch.Tensor
+
+
+class PreNorm(nn.Module):
+    """LayerNorm on the features, then ``fn(normed, *args)`` (the release's ``.norm`` / ``.fn``)."""
+
+    def __init__(self, dim: int, fn: nn.Module):
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+        self.fn = fn
+
+    def forward(self, x: torch.Tensor, *args):
+        return self.fn(self.norm(x), *args)
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention over time whose keys are only the observed frames."""
+
+    def __init__(self, dim: int, heads: int, dropout: float):
+        super().__init__()
+        self.heads = heads
+        self.to_qkv = nn.Linear(dim, 3 * dim, bias=False)
+        self.to_out = nn.Sequential(nn.Linear(dim, dim), nn.Dropout(dropout))
+
+    def forward(self, x: torch.Tensor, observed: torch.Tensor) -> torch.Tensor:
+        """x (B, T, D), observed (B, T) bool -> (B, T, D)."""
+        b, t, d = x.shape
+        q, k, v = self.to_qkv(x).reshape(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        # The lowest finite value, not -inf: unobserved keys get weight exactly 0, and a row with
+        # no observed key gets uniform weights instead of NaN (as the release's masked_fill does).
+        hidden = torch.zeros(b, 1, 1, t, dtype=q.dtype, device=x.device)
+        hidden = hidden.masked_fill(~observed[:, None, None, :], torch.finfo(q.dtype).min)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=hidden)
+        return self.to_out(out.transpose(1, 2).reshape(b, t, d))
+
+
+class FeedForward(nn.Module):
+    def __init__(self, dim: int, hidden: int, dropout: float):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, dim),
+                                 nn.Dropout(dropout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class PoseRegressor(nn.Module):
+    """Additive pose updates from features and the current pose; its last layer starts at zero."""
+
+    def __init__(self, dim: int, hidden: int, dropout: float):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(dim + NPOSE, hidden), nn.GELU(), nn.Dropout(dropout),
+                                 nn.Linear(hidden, NPOSE))
+        nn.init.zeros_(self.net[-1].weight)
+        nn.init.zeros_(self.net[-1].bias)
+
+    def forward(self, features: torch.Tensor, pose: torch.Tensor, iterations: int) -> torch.Tensor:
+        """features (B, T, D), pose (B, T, 144) -> pose (B, T, 144)."""
+        for _ in range(iterations):
+            pose = pose + self.net(torch.cat([features, pose], -1))
+        return pose
+
+
+class Block(nn.ModuleList):
+    """One transformer block, sub-layers numbered as in the release: attention, then the
+    feed-forward layer (when kept), then the regressor (when there is one per block)."""
+
+    def __init__(self, attention: PreNorm, feed_forward: PreNorm | None, regressor: PreNorm | None):
+        super().__init__([m for m in (attention, feed_forward, regressor) if m is not None])
+        self.has_feed_forward, self.has_regressor = feed_forward is not None, regressor is not None
+
+    def forward(self, x: torch.Tensor, pose: torch.Tensor, observed: torch.Tensor,
+                iterations: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, T, D), pose (B, T, 144), observed (B, T) -> updated x and pose."""
+        x = x + self[0](x, observed)
+        if self.has_feed_forward:
+            x = x + self[1](x)
+        if self.has_regressor:
+            pose = self[-1](x, pose, iterations)
+        return x, pose
+
+
+class Decoder(nn.Module):
+    """The blocks (``layers``) and, for ``regressor="top"``, the one ``regressor`` after them."""
+
+    def __init__(self, dim: int, depth: int, heads: int, hidden: int, dropout: float, feed_forward: bool,
+                 regressor: str, share_regressor: bool):
+        super().__init__()
+
+        def new_regressor() -> PreNorm:
+            return PreNorm(dim, PoseRegressor(dim, hidden, dropout))
+
+        shared = new_regressor() if regressor == "blocks" and share_regressor else None
+        self.layers = nn.ModuleList(
+            Block(PreNorm(dim, Attention(dim, heads, dropout)),
+                  PreNorm(dim, FeedForward(dim, hidden, dropout)) if feed_forward else None,
+                  (new_regressor() if shared is None else shared) if regressor == "blocks" else None)
+            for _ in range(depth)
+        )
+        self.regressor = new_regressor() if regressor == "top" else None
+
+    def forward(self, x: torch.Tensor, pose: torch.Tensor, observed: torch.Tensor, iterations: int,
+                position: torch.Tensor | None) -> torch.Tensor:
+        """x (B, T, D), pose (B, T, 144), observed (B, T); position (1, T, D) added before every
+        block, or None -> pose (B, T, 144)."""
+        for block in self.layers:
+            if position is not None:
+                x = x + position
+            x, pose = block(x, pose, observed, iterations)
+        if self.regressor is not None:
+            pose = self.regressor(x, pose, iterations)
+        return pose
+
+
+class PositionalEncoding(nn.Module):
+    def __init__(self, dim: int, max_len: int):
+        super().__init__()
+        self.pe = nn.Parameter(0.02 * torch.randn(1, max_len, dim))
+
+
+class PoseBERT(nn.Module):
+    """poses (B, T, 24, 6) 6D or (B, T, 24, 3, 3) matrices, observed (B, T) bool -> ``PoseBERTOutput``.
+
+    Defaults are the paper's (see the module docstring for what each switch does):
+    max_len: T, the length of the positional table (sequences may be shorter); dim: Dt;
+    depth: L blocks; heads; hidden: width of the feed-forward and regressor layers;
+    feed_forward: keep a feed-forward layer in each block (the release); regressor: "blocks"
+    or "top"; share_regressor; regressor_iterations per block; positional_encoding: "input",
+    "every_block" or "none"; init_pose: the mean pose, 144 values of 6D (default: identity
+    rotations; ``mean_pose_6d`` makes one from a corpus). ``config`` holds all but init_pose,
+    which is the buffer ``init_pose (1, 1, 144)``; ``variant`` is "paper" or "released" when
+    ``build_posebert`` made it, else "custom".
+    """
+
+    def __init__(self, max_len: int = 16, dim: int = 512, depth: int = 4, heads: int = 8, hidden: int = 512,
+                 dropout: float = 0.1, feed_forward: bool = False, regressor: str = "blocks",
+                 share_regressor: bool = True, regressor_iterations: int = 1, positional_encoding: str = "input",
+                 init_pose: torch.Tensor | None = None):
+        super().__init__()
+        self.config = {k: v for k, v in locals().items() if k in CONFIG_KEYS}
+        if regressor not in REGRESSOR_PLACEMENTS:
+            raise MocapHMRError(f"regressor='{regressor}' is not one of {', '.join(REGRESSOR_PLACEMENTS)}")
+        if positional_encoding not in POSITIONAL_ENCODINGS:
+            raise MocapHMRError(
+                f"positional_encoding='{positional_encoding}' is not one of {', '.join(POSITIONAL_ENCODINGS)}"
+            )
+        if dim % heads or min(depth, heads, regressor_iterations, max_len) < 1:
+            raise MocapHMRError(f"PoseBERT needs dim divisible by heads and depth, heads, regressor_iterations, "
+                                f"max_len >= 1 (got dim={dim}, heads={heads}, depth={depth}, "
+                                f"regressor_iterations={regressor_iterations}, max_len={max_len})")
+        init_pose = identity_mean_pose() if init_pose is None else torch.as_tensor(init_pose, dtype=torch.float32)
+        if init_pose.numel() != NPOSE:
+            raise InputShapeError(f"init_pose has shape {tuple(init_pose.shape)}; expected {NPOSE} values (24 x 6D)")
+        self.variant = "custom"
+        self.max_len, self.iterations, self.positional_encoding = max_len, regressor_iterations, positional_encoding
+        self.pos = PositionalEncoding(dim, max_len) if positional_encoding != "none" else None
+        self.emb = nn.Linear(NPOSE, dim)
+        self.mask_token = nn.Parameter(0.02 * torch.randn(1, 1, dim))
+        self.decoder = Decoder(dim, depth, heads, hidden, dropout, feed_forward, regressor, share_regressor)
+        self.register_buffer("init_pose", init_pose.reshape(1, 1, NPOSE))
+
+    def forward(self, poses: torch.Tensor, observed: torch.Tensor | None = None) -> PoseBERTOutput:
+        if poses.dim() == 5 and poses.shape[2:] == (24, 3, 3):
+            poses = matrix_to_rot6d(poses)
+        if poses.dim() != 4 or poses.shape[2:] != (24, 6):
+            raise InputShapeError(
+                f"poses has shape {tuple(poses.shape)}; PoseBERT takes (B, T, 24, 6) 6D or (B, T, 24, 3, 3) matrices"
+            )
+        b, t = poses.shape[:2]
+        if observed is None:
+            observed = torch.ones(b, t, dtype=torch.bool, device=poses.device)
+        if observed.shape != (b, t):
+            raise InputShapeError(f"observed has shape {tuple(observed.shape)}; expected (B, T) = ({b}, {t})")
+        if self.pos is not None and t > self.max_len:
+            raise InputShapeError(f"sequences of {t} frames are longer than the model's {self.max_len} positions")
+        observed = observed.bool()
+        visible = observed[..., None]
+        x = self.emb(torch.where(visible, poses.reshape(b, t, NPOSE), 0.0))
+        x = torch.where(visible, x, self.mask_token.to(x.dtype))
+        position = None if self.pos is None else self.pos.pe[:, :t]
+        if self.positional_encoding == "input":
+            x, position = x + position, None
+        pose = self.init_pose.expand(b, t, NPOSE)
+        rot6d = self.decoder(x, pose, observed, self.iterations, position).reshape(b, t, 24, 6)
+        return PoseBERTOutput(rotmat=rot6d_to_matrix(rot6d), rot6d=rot6d)
+
+
+# The constructor arguments a checkpoint records, with their (the paper's) defaults.
+CONFIG_DEFAULTS = {name: arg.default for name, arg in inspect.signature(PoseBERT.__init__).parameters.items()
+                   if name not in ("self", "init_pose")}
+CONFIG_KEYS = tuple(CONFIG_DEFAULTS)
+
+
+def build_posebert(variant: str = "paper", **overrides) -> PoseBERT:
+    """A PoseBERT of ``variant`` ("paper" or "released"), any constructor argument overridden
+    (``max_len, dim, depth, heads, hidden, dropout, feed_forward, regressor, share_regressor,
+    regressor_iterations, positional_encoding, init_pose``)."""
+    if variant not in VARIANTS:
+        raise MocapHMRError(f"PoseBERT variant '{variant}' is not one of {', '.join(VARIANTS)}")
+    unknown = sorted(set(overrides) - set(CONFIG_KEYS) - {"init_pose"})
+    if unknown:
+        raise MocapHMRError(f"unknown PoseBERT option(s) {', '.join(unknown)}; accepted: {', '.join(CONFIG_KEYS)}, "
+                            "init_pose")
+    model = PoseBERT(**{**VARIANTS[variant], **overrides})
+    model.variant = variant
+    return model
+
+
+def mean_pose_6d(poses: torch.Tensor) -> torch.Tensor:
+    """A mean pose for ``init_pose``: poses (N, 24, 3) axis-angle or (N, 24, 3, 3) -> (144,),
+    the 6D of the per-joint mean rotation matrix, made a rotation again by Gram-Schmidt."""
+    rotmat = poses if poses.shape[-2:] == (3, 3) else axis_angle_to_matrix(poses)
+    return matrix_to_rot6d(rot6d_to_matrix(matrix_to_rot6d(rotmat).mean(0))).reshape(NPOSE)
+
+
+def save_posebert(model: PoseBERT, path: str | os.PathLike, config: Mapping | None = None) -> None:
+    """Write ``{"format": "mocap-hmr-posebert", "variant", "config", "model": state_dict}`` atomically.
+
+    config: the constructor arguments to record (default: ``model.config``); one that does
+    not rebuild this model's parameter shapes is refused, so the file always loads."""
+    config = dict(model.config if config is None else config)
+    if config != model.config:
+        load_weights(_build_from_config(model.variant, config, f"config given to save_posebert for {path}"),
+                     model.state_dict(), f"the model saved to {path}")
+    payload = {"format": CHECKPOINT_FORMAT, "variant": model.variant, "config": config,
+               "model": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+    atomic_write(path, lambda fh: torch.save(payload, fh))
+
+
+def load_posebert(path: str | os.PathLike, device: str | torch.device = "cpu") -> PoseBERT:
+    """A PoseBERT (in eval mode, on ``device``) from our checkpoint format, from naver/posebert's
+    release (``{"model_state_dict": ...}``: the released architecture) or from a bare state dict
+    (architecture read off its keys and shapes, see ``config_from_state_dict``)."""
+    source = str(path)
+    obj = read_checkpoint(path, device)
+    if not isinstance(obj, Mapping):
+        raise CheckpointError(f"{source}: holds a {type(obj).__name__}, not a PoseBERT checkpoint (a dict)")
+    if obj.get("format") == CHECKPOINT_FORMAT:
+        missing = [k for k in ("variant", "config", "model") if k not in obj]
+        if missing:
+            raise CheckpointError(f"{source}: {CHECKPOINT_FORMAT} checkpoint without {', '.join(missing)}")
+        model, state_dict = _build_from_config(obj["variant"], obj["config"], source), obj["model"]
+    else:
+        state_dict = state_dict_of(obj, source)
+        config = config_from_state_dict(state_dict, source)
+        model = _build_from_config("released" if config["feed_forward"] else "paper", config, source)
+    load_weights(model, state_dict, source)
+    return model.to(device).eval()
+
+
+def _build_from_config(variant: str, config: Mapping, source: str) -> PoseBERT:
+    unknown = sorted(set(config) - set(CONFIG_KEYS))
+    if unknown:
+        raise CheckpointError(f"{source}: unknown PoseBERT option(s) {', '.join(unknown)} in its config "
+                              f"(accepted: {', '.join(CONFIG_KEYS)}); written by a newer mocap-hmr?")
+    model = PoseBERT(**config)
+    model.variant = variant
+    return model
+
+
+def config_from_state_dict(state_dict: Mapping[str, torch.Tensor], source: str) -> dict:
+    """Constructor arguments read off a bare state dict: dim, depth, max_len (or no positional
+    table), feed-forward layers, regressor placement, hidden width, and sharing (the regressor
+    is shared when its copies under every block are equal). Not stored in a state dict:
+    heads (taken as channels / 64, the release's), regressor iterations (1) and whether the
+    table is added at the input or every block (input). Keys it cannot find keep the
+    release's values, so a foreign checkpoint fails at loading with the keys that differ."""
+    config = {**CONFIG_DEFAULTS, **VARIANTS["released"]}
+    emb = state_dict.get("emb.weight")
+    if emb is not None and emb.shape[1] == 16 * 3 + 6:
+        raise CheckpointError(f"{source}: this is the release's h36m PoseBERT (3D keypoints in, posebert_h36m.pt); "
+                              "only the SMPL one (posebert_smpl.pt, 24 x 6D in) is supported")
+    if emb is not None:
+        config.update(dim=emb.shape[0], heads=max(1, emb.shape[0] // RELEASE_HEAD_DIM))
+    if "pos.pe" in state_dict:
+        config["max_len"] = state_dict["pos.pe"].shape[1]
+    elif emb is not None:
+        config["positional_encoding"] = "none"
+    blocks = {int(k.split(".")[2]) for k in state_dict if k.startswith("decoder.layers.")}
+    if not blocks:
+        return config
+    sub_layers = len({k.split(".")[3] for k in state_dict if k.startswith("decoder.layers.0.")})
+    on_top = any(k.startswith("decoder.regressor.") for k in state_dict)
+    regressor = "decoder.regressor" if on_top else f"decoder.layers.0.{sub_layers - 1}"
+    config.update(depth=len(blocks), regressor="top" if on_top else "blocks",
+                  feed_forward=sub_layers == (2 if on_top else 3))
+    if f"{regressor}.fn.net.0.weight" in state_dict:
+        config["hidden"] = state_dict[f"{regressor}.fn.net.0.weight"].shape[0]
+    if not on_top:
+        copies = [(k, k.replace("decoder.layers.0.", f"decoder.layers.{i}.", 1))
+                  for k in state_dict if k.startswith(regressor + ".") for i in sorted(blocks)[1:]]
+        config["share_regressor"] = all(other in state_dict and torch.equal(state_dict[k], state_dict[other])
+                                        for k, other in copies)
+    return config
+

@@ -1,0 +1,107 @@
+"""PoseBERT on top of any per-frame model: refine one sequence of SMPL poses of any length.
+
+Every frame is refined from a window of T frames (default: the model's positional table
+length, at most 64, the release demo's window), all windows of a sequence batched into a
+few forward passes instead of one pass per frame:
+
+- offline: frame t is read at position T // 2 of the window of frames t - T//2 ...
+  t - T//2 + T - 1 (T = 16: 8 frames before, 7 after). Near the ends the window is shifted to
+  stay inside the sequence, as naver/posebert's demo does: the first T//2 frames are read at
+  position t of the window starting at frame 0, the last ones at position t - (N - T) of
+  the window ending at frame N - 1. So the N - T + 1 distinct windows are each run once.
+- online: frame t is read at the last position of the window ending at frame t (frames
+  t - T + 1 ... t), so its output depends on frames <= t only; before frame T - 1 the
+  window's start is padding.
+
+A sequence shorter than T is one window, padded at the end. Padding, frames whose mask is
+False and frames with NaN/Inf values are unobserved: the model sees the mask token there
+(they are never attention keys) and fills them in. A frame whose window has no observed
+frame at all gets the model's mean pose.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from mocap_hmr.errors import InputShapeError, MocapHMRError
+from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_rot6d, rot6d_to_matrix
+from mocap_hmr.models.posebert import PoseBERT
+
+MODES = ("offline", "online")
+DEMO_WINDOW = 64  # naver/posebert's demo window, for its 1024-position table
+
+
+def default_window(model: PoseBERT) -> int:
+    """T for ``refine``: the model's positional table length, at most 64."""
+    return min(model.max_len, DEMO_WINDOW)
+
+
+def refine(poses: torch.Tensor | np.ndarray, model: PoseBERT, mask: torch.Tensor | np.ndarray | None = None,
+           mode: str = "offline", window: int | None = None, batch_size: int = 1024) -> torch.Tensor:
+    """Refine one person's sequence (see the module docstring for the windows).
+
+    poses: (N, 24, 3, 3) rotation matrices, or (N, 72) / (N, 24, 3) axis-angle; mask: (N,)
+    bool, False where the per-frame model saw nobody (default: all True); batch_size:
+    windows per forward pass. Returns (N, 24, 3, 3) float32 rotations on the poses' device,
+    all finite. The model runs in eval mode and without gradients (its mode is restored).
+    """
+    if mode not in MODES:
+        raise MocapHMRError(f"mode '{mode}' is not one of {', '.join(MODES)}")
+    device = next(model.parameters()).device
+    poses = torch.as_tensor(poses)
+    rotmat, finite = _rotation_matrices(poses.to(device=device, dtype=torch.float32))
+    n = rotmat.shape[0]
+    observed = finite
+    if mask is not None:
+        mask = torch.as_tensor(mask, device=device)
+        if mask.shape != (n,):
+            raise InputShapeError(f"mask has shape {tuple(mask.shape)}; expected ({n},), one flag per frame")
+        observed = observed & mask.bool()
+    t = window or default_window(model)
+    if t < 1:
+        raise MocapHMRError(f"window={window}: a window has at least one frame")
+    if n == 0:
+        return torch.empty(0, 24, 3, 3, device=poses.device)
+    frames = torch.arange(n, device=device)
+    if mode == "offline":
+        window_of = (frames - t // 2).clamp(0, max(n - t, 0))
+        starts, position = torch.arange(max(n - t, 0) + 1, device=device), frames - window_of
+    else:
+        window_of, starts, position = frames, frames - t + 1, torch.full_like(frames, t - 1)
+    rot6d = matrix_to_rot6d(rotmat)
+    mean_pose = rot6d_to_matrix(model.init_pose.reshape(24, 6)).float()
+    out = torch.empty(n, 24, 3, 3, device=device)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for first in range(0, len(starts), batch_size):
+                index = starts[first:first + batch_size, None] + torch.arange(t, device=device)  # (W, T)
+                inside = (index >= 0) & (index < n)
+                index = index.clamp(0, n - 1)
+                window_observed = observed[index] & inside
+                refined = model(rot6d[index], window_observed).rotmat.float()  # (W, T, 24, 3, 3)
+                reads = ((window_of >= first) & (window_of < first + len(index))).nonzero()[:, 0]
+                w = window_of[reads] - first
+                blind = ~window_observed[w].any(1)
+                out[reads] = torch.where(blind[:, None, None, None], mean_pose, refined[w, position[reads]])
+    finally:
+        model.train(was_training)
+    return out.to(poses.device)
+
+
+def _rotation_matrices(poses: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, 24, 3, 3) | (N, 72) | (N, 24, 3) -> rotations (N, 24, 3, 3) with non-finite frames
+    replaced by identities, and (N,) bool: the frame was finite."""
+    n = poses.shape[0] if poses.dim() else 0
+    if poses.shape not in ((n, 24, 3, 3), (n, 72), (n, 24, 3)):
+        raise InputShapeError(
+            f"poses has shape {tuple(poses.shape)}; refine takes (N, 24, 3, 3) rotation matrices or "
+            "(N, 72) / (N, 24, 3) axis-angle"
+        )
+    finite = torch.isfinite(poses.flatten(1)).all(1)
+    if poses.shape[-2:] != (3, 3):
+        poses = axis_angle_to_matrix(torch.where(finite[:, None], poses.flatten(1), 0.0).reshape(n, 24, 3))
+    identity = torch.eye(3, device=poses.device)
+    return torch.where(finite[:, None, None, None], poses, identity), finite
