@@ -68,6 +68,29 @@ class MocapSpinConfig:
 
 
 @dataclass
+class PoseBertConfig:
+    enabled: bool = True
+    variant: str = "paper"  # paper | released
+    window: int = 16  # T
+    dim: int = 512  # Dt
+    depth: int = 4  # L
+    heads: int = 8
+    fps: float = 30.0  # a divisor of the motion index's rate (15, 7.5, 3.75: Table 5)
+    masked_frames: float = 2.0  # expected masked frames per window: 12.5% of 16
+    mask_mode: str = "bernoulli"  # bernoulli | span
+    noise_std: float = 0.05  # Gaussian noise on axis-angle inputs (radians)
+    random_pose: float = 0.0  # fraction of frames replaced by random poses (Table 11)
+    random_joint: float = 0.0  # fraction of joints replaced by random rotations (Table 11)
+    iterations: int = 200000
+    batch_size: int = 256
+    lr: float = 1e-4
+    rotation_weight: float = 1.0
+    joints_weight: float = 1.0
+    checkpoint_every: int = 5000
+    log_every: int = 100
+
+
+@dataclass
 class TrainConfig:
     out_dir: str = "runs/default"
     device: str = "auto"  # auto (cuda when available) | cpu | cuda | cuda:N
@@ -77,6 +100,7 @@ class TrainConfig:
     motion: MotionConfig = field(default_factory=MotionConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
     mocap_spin: MocapSpinConfig = field(default_factory=MocapSpinConfig)
+    posebert: PoseBertConfig = field(default_factory=PoseBertConfig)
 
 
 def _explain(exc: OmegaConfBaseException, source: str, config: DictConfig) -> MocapHMRError:

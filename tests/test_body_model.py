@@ -181,3 +181,13 @@ def test_smplx_create_loads_the_body_folder(body_dir, body, raw):
     theirs = model(global_orient=pose[:, 0], body_pose=pose[:, 1:].reshape(2, 69), betas=betas)
     ours = body(pose, betas)
     torch.testing.assert_close(theirs.vertices, ours.vertices, atol=1e-5, rtol=0)
+
+
+def test_joint_only_forward_kinematics_matches_the_body(body):
+    from mocap_hmr.body.kinematics import forward_kinematics
+
+    gen = torch.Generator().manual_seed(9)
+    pose = torch.randn(5, 24, 3, generator=gen) * 0.5
+    rest = body(torch.zeros(1, 24, 3)).joints[0]
+    torch.testing.assert_close(forward_kinematics(axis_angle_to_matrix(pose), rest), body(pose).joints,
+                               atol=1e-5, rtol=0)

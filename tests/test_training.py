@@ -37,7 +37,9 @@ def config(setup, out_dir, **overrides):
              "render.image_size": 32, "render.backend": "torch", "mocap_spin.backbone": "tiny",
              "mocap_spin.batch_size": 4, "mocap_spin.iterations": 4, "mocap_spin.trainable": "all",
              "mocap_spin.lr": 1e-3, "mocap_spin.log_every": 1, "mocap_spin.picture_every": 100,
-             "mocap_spin.checkpoint_every": 2, **overrides}
+             "mocap_spin.checkpoint_every": 2, "posebert.enabled": False, "posebert.dim": 32, "posebert.depth": 2,
+             "posebert.heads": 2, "posebert.window": 8, "posebert.batch_size": 8, "posebert.iterations": 4,
+             "posebert.log_every": 1, "posebert.checkpoint_every": 2, **overrides}
     return load_config(None, [f"{k}={v}" for k, v in items.items()])
 
 
@@ -70,10 +72,13 @@ def test_resume_equals_an_uninterrupted_run(setup, tmp_path):
     straight, split = _weights(tmp_path / "straight"), _weights(tmp_path / "split")
     for key in straight:
         assert torch.equal(straight[key], split[key]), key
-    rows = (tmp_path / "split" / "metrics.csv").read_text().splitlines()
+    rows = (tmp_path / "split" / "metrics_mocap_spin.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows] == ["step", "1", "2", "3", "4"]
     assert (tmp_path / "split" / "pictures" / "step_000004.png").is_file()
-    assert (tmp_path / "split" / "config.yaml").read_text().count("iterations: 4") == 1
+    from omegaconf import OmegaConf
+
+    saved = OmegaConf.load(tmp_path / "split" / "config.yaml")
+    assert saved.mocap_spin.iterations == 4 and saved.resume is True
 
 
 def test_resume_needs_a_readable_checkpoint(setup, tmp_path):
@@ -103,7 +108,7 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_checkpoint(setup, tmp_p
     with pytest.raises(MocapHMRError, match="loss became nan at step 3; training stopped"):
         train(config(setup, run, **{"mocap_spin.checkpoint_every": 1}), log=lambda m: None)
     state = load_checkpoint(run / "checkpoints" / "last.pt")
-    assert state["step"] == 2
+    assert state["done"]["mocap_spin"] == 2
     assert all(torch.isfinite(v).all() for v in state["mocap_spin"]["model"].values() if v.is_floating_point())
 
 
@@ -132,3 +137,22 @@ def test_real_images_fill_the_real_half(setup, tmp_path):
     assert all(np.isfinite(v) for v in terms.values())
     train(cfg, log=lambda m: None)
     assert (tmp_path / "real" / "checkpoints" / "last.pt").is_file()
+
+
+def test_both_models_train_in_one_process_and_resume(setup, tmp_path):
+    both = {"posebert.enabled": True, "mocap_spin.iterations": 2}
+    train(config(setup, tmp_path / "straight", **both), log=lambda m: None)
+    train(config(setup, tmp_path / "split", **{**both, "mocap_spin.iterations": 1, "posebert.iterations": 2}),
+          log=lambda m: None)
+    train(config(setup, tmp_path / "split", **both, resume=True), log=lambda m: None)
+    for run in ("straight", "split"):
+        state = load_checkpoint(tmp_path / run / "checkpoints" / "last.pt")
+        assert state["done"] == {"mocap_spin": 2, "posebert": 4}
+    a = load_checkpoint(tmp_path / "straight" / "checkpoints" / "last.pt")["posebert"]["model"]
+    b = load_checkpoint(tmp_path / "split" / "checkpoints" / "last.pt")["posebert"]["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    rows = (tmp_path / "straight" / "metrics_posebert.csv").read_text().splitlines()
+    assert rows[0].startswith("step,loss,rotation,joints") and len(rows) == 5
+    from mocap_hmr.models.posebert import load_posebert
+
+    assert load_posebert(tmp_path / "straight" / "posebert.pt").config["dim"] == 32

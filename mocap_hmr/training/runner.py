@@ -1,16 +1,20 @@
-"""``python train.py``: one run folder, MoCap-SPIN trained on rendered + real (or
-reference-domain) batches, resumable.
+"""``python train.py``: one run folder, one process: MoCap-SPIN trained on rendered + real
+(or reference-domain) batches and PoseBERT on the motion corpus, interleaved, resumable.
 
-Run folder (``out_dir``): ``config.yaml`` (the resolved configuration), ``metrics.csv``
-(one row per ``log_every`` steps), ``checkpoints/last.pt`` (every ``checkpoint_every``
-steps and at the end; model, optimizer, scheduler, step and every RNG state, so a resumed
-run continues exactly), ``pictures/step_XXXXXX.png`` (crops with the predicted meshes).
+Run folder (``out_dir``): ``config.yaml`` (the resolved configuration),
+``metrics_mocap_spin.csv`` / ``metrics_posebert.csv`` (one row per ``log_every`` steps),
+``checkpoints/last.pt`` (every ``checkpoint_every`` steps and at the end; models,
+optimizers, schedulers, steps and every RNG state, so a resumed run continues exactly),
+``pictures/step_XXXXXX.png`` (crops with the predicted meshes), ``posebert.pt`` (the
+trained PoseBERT, for ``mocap-hmr smooth``).
 """
 
 from __future__ import annotations
 
 import csv
+import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -19,14 +23,17 @@ from omegaconf import DictConfig, OmegaConf
 from mocap_hmr.body import BodyModel
 from mocap_hmr.body.standin import resolve_body_model
 from mocap_hmr.data.default_corpus import default_motion_index
+from mocap_hmr.data.motion_index import load_index
 from mocap_hmr.data.real_stream import RealImageStream
 from mocap_hmr.data.spin_dataset import SpinAugment, SpinDataset
 from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.models.posebert import save_posebert
 from mocap_hmr.paths import cache_dir
 from mocap_hmr.progress import progress
 from mocap_hmr.training.checkpointing import load_checkpoint, save_checkpoint
 from mocap_hmr.training.mocap_spin import MocapSpinTrainer
 from mocap_hmr.training.pictures import save_overlay
+from mocap_hmr.training.posebert_step import PoseBertTrainer
 from renderers.build import build_renderer
 
 REFERENCE_MOTION_SEED = 1
@@ -82,55 +89,6 @@ def _restore_rng(generator: torch.Generator, state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def train(cfg: DictConfig, log=print) -> Path:
-    """Run (or resume) the configured training; returns the run folder."""
-    out = Path(cfg.out_dir)
-    ckpt_path = out / "checkpoints" / "last.pt"
-    device = resolve_device(cfg.device)
-    state = load_checkpoint(ckpt_path, device) if cfg.resume else None
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
-    torch.manual_seed(cfg.seed)
-    generator = torch.Generator(device=device).manual_seed(cfg.seed)
-    if not cfg.mocap_spin.enabled:
-        log("mocap_spin.enabled=false: nothing to train")
-        return out
-    body = BodyModel(resolve_body_model(cfg.body.model_path, log=log)).to(device)
-    synthetic, real = build_streams(cfg, body, device, log)
-    trainer = MocapSpinTrainer(cfg.mocap_spin, body, synthetic, real, device, log=log)
-    start = 0
-    if state is not None:
-        trainer.load_state_dict(state["mocap_spin"])
-        _restore_rng(generator, state["rng"])
-        start = state["step"]
-        log(f"resumed from {ckpt_path} at step {start}")
-    spin = cfg.mocap_spin
-    metrics = _MetricsLog(out / "metrics.csv", keep_until=start)
-
-    def checkpoint(step: int) -> None:
-        save_checkpoint(ckpt_path, {"step": step, "mocap_spin": trainer.state_dict(), "rng": _rng_state(generator),
-                                    "config": OmegaConf.to_container(cfg)})
-
-    started = time.perf_counter()
-    for step in progress(range(start, spin.iterations), spin.iterations - start, "mocap-spin", unit="steps"):
-        terms = trainer.step(generator)
-        if not all(torch.isfinite(torch.tensor(v)) for v in terms.values()):
-            raise MocapHMRError(f"mocap_spin: the loss became {terms['loss']} at step {step + 1}; training stopped "
-                                f"and this state was not saved (the last checkpoint, if any, is {ckpt_path})")
-        done = step + 1
-        if done % spin.log_every == 0 or done == spin.iterations:
-            seconds = time.perf_counter() - started
-            metrics.write(done, terms, samples_per_s=(done - start) * spin.batch_size / seconds)
-        if done % spin.picture_every == 0 or done == spin.iterations:
-            out_model, pred = trainer.last_output
-            save_overlay(out / "pictures" / f"step_{done:06d}.png", trainer.last_batch.images, pred.vertices,
-                         out_model.camera, body.faces)
-        if done % spin.checkpoint_every == 0 or done == spin.iterations:
-            checkpoint(done)
-    log(f"run folder: {out} (metrics.csv, checkpoints/last.pt, pictures/)")
-    return out
-
-
 class _MetricsLog:
     """metrics.csv, one row per logged step; on resume, rows after the checkpoint are dropped."""
 
@@ -160,3 +118,97 @@ class _MetricsLog:
             if new:
                 writer.writeheader()
             writer.writerow(row)
+
+
+@dataclass
+class _Task:
+    """One model being trained: its trainer, step budget, log and progress."""
+
+    name: str
+    trainer: object
+    iterations: int
+    batch_size: int
+    log_every: int
+    checkpoint_every: int
+    metrics: _MetricsLog | None = None
+    done: int = 0
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.iterations if self.iterations else 1.0
+
+
+def _tasks(cfg: DictConfig, body: BodyModel, device: torch.device, log) -> list[_Task]:
+    tasks = []
+    if cfg.mocap_spin.enabled:
+        synthetic, real = build_streams(cfg, body, device, log)
+        spin = cfg.mocap_spin
+        tasks.append(_Task("mocap_spin", MocapSpinTrainer(spin, body, synthetic, real, device, log=log),
+                           spin.iterations, spin.batch_size, spin.log_every, spin.checkpoint_every))
+    if cfg.posebert.enabled:
+        pb = cfg.posebert
+        index = load_index(cfg.motion.index or default_motion_index(fps=cfg.motion.fps, log=log), device=device)
+        with torch.no_grad():
+            rest_joints = body(torch.zeros(1, 24, 3, device=device)).joints[0]
+        tasks.append(_Task("posebert", PoseBertTrainer(pb, index, rest_joints, device, log=log), pb.iterations,
+                           pb.batch_size, pb.log_every, pb.checkpoint_every))
+    return tasks
+
+
+def train(cfg: DictConfig, log=print) -> Path:
+    """Run (or resume) the configured training; returns the run folder. MoCap-SPIN and
+    PoseBERT steps interleave in proportion to their step budgets (the one further behind
+    goes next), sharing the device, the body model and the motion index."""
+    out = Path(cfg.out_dir)
+    ckpt_path = out / "checkpoints" / "last.pt"
+    device = resolve_device(cfg.device)
+    state = load_checkpoint(ckpt_path, device) if cfg.resume else None
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
+    torch.manual_seed(cfg.seed)
+    generator = torch.Generator(device=device).manual_seed(cfg.seed)
+    body = BodyModel(resolve_body_model(cfg.body.model_path, log=log)).to(device)
+    tasks = _tasks(cfg, body, device, log)
+    if not tasks:
+        log("mocap_spin.enabled=false and posebert.enabled=false: nothing to train")
+        return out
+    if state is not None:
+        for task in tasks:
+            task.trainer.load_state_dict(state[task.name])
+            task.done = state["done"][task.name]
+        _restore_rng(generator, state["rng"])
+        log(f"resumed from {ckpt_path} at " + ", ".join(f"{t.name} step {t.done}" for t in tasks))
+    for task in tasks:
+        task.metrics = _MetricsLog(out / f"metrics_{task.name}.csv", keep_until=task.done)
+
+    def checkpoint() -> None:
+        save_checkpoint(ckpt_path, {"done": {t.name: t.done for t in tasks},
+                                    **{t.name: t.trainer.state_dict() for t in tasks},
+                                    "rng": _rng_state(generator), "config": OmegaConf.to_container(cfg)})
+
+    total, started = sum(t.iterations for t in tasks), time.perf_counter()
+    first = {t.name: t.done for t in tasks}
+    for _ in progress(range(sum(t.done for t in tasks), total), total - sum(t.done for t in tasks), "training",
+                      unit="steps"):
+        task = min((t for t in tasks if t.done < t.iterations), key=lambda t: t.fraction)
+        terms = task.trainer.step(generator)
+        if not all(math.isfinite(v) for v in terms.values()):
+            raise MocapHMRError(f"{task.name}: the loss became {terms['loss']} at step {task.done + 1}; training "
+                                f"stopped and this state was not saved (the last checkpoint, if any, is {ckpt_path})")
+        task.done += 1
+        finished = task.done == task.iterations
+        if task.done % task.log_every == 0 or finished:
+            rate = (task.done - first[task.name]) * task.batch_size / (time.perf_counter() - started)
+            task.metrics.write(task.done, terms, samples_per_s=rate)
+        if task.name == "mocap_spin" and (task.done % cfg.mocap_spin.picture_every == 0 or finished):
+            out_model, pred = task.trainer.last_output
+            save_overlay(out / "pictures" / f"step_{task.done:06d}.png", task.trainer.last_batch.images,
+                         pred.vertices, out_model.camera, body.faces)
+        if task.done % task.checkpoint_every == 0 or all(t.done == t.iterations for t in tasks):
+            checkpoint()
+        if task.name == "posebert" and finished:
+            save_posebert(task.trainer.model, out / "posebert.pt", task.trainer.model_config)
+    log(f"run folder: {out} (metrics_*.csv, checkpoints/last.pt, pictures/, posebert.pt)")
+    return out
+
+
