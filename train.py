@@ -1,9 +1,9 @@
 """python train.py [--config FILE] [key=value ...]
 
-Trains MoCap-SPIN (and, with issue 6, PoseBERT) in one process. Without --config it uses
+Trains MoCap-SPIN and PoseBERT in one process. Without --config it uses
 configs/default.yaml: the embedded default (stand-in body, procedural motion, default
 appearance) with a small preset that finishes on a 2-core CPU in minutes. The run folder
-(out_dir) gets config.yaml, metrics.csv, checkpoints/last.pt and pictures/.
+(out_dir) gets config.yaml, metrics_*.csv, checkpoints/last.pt, pictures/ and posebert.pt.
 """
 
 import sys

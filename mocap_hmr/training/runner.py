@@ -90,7 +90,7 @@ def _restore_rng(generator: torch.Generator, state: dict) -> None:
 
 
 class _MetricsLog:
-    """metrics.csv, one row per logged step; on resume, rows after the checkpoint are dropped."""
+    """A metrics CSV, one row per logged step; on resume, rows after the checkpoint are dropped."""
 
     def __init__(self, path: Path, keep_until: int):
         self.path, self.header = path, None
