@@ -7,6 +7,7 @@ from pathlib import Path
 
 import kornia_rs.io
 import numpy as np
+import torch
 
 from mocap_hmr.atomic import atomic_path
 from mocap_hmr.errors import MocapHMRError
@@ -41,3 +42,26 @@ def write_png(path: str | os.PathLike, image: np.ndarray) -> Path:
     with atomic_path(path) as tmp:
         kornia_rs.io.write_image_png_u8(str(tmp), image, "rgb")
     return path
+
+
+# SPIN's (ImageNet's) normalization of crops fed to HMR.
+IMG_NORM_MEAN = (0.485, 0.456, 0.406)
+IMG_NORM_STD = (0.229, 0.224, 0.225)
+
+
+def _channel_stats(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    mean = torch.tensor(IMG_NORM_MEAN, dtype=images.dtype, device=images.device)[:, None, None]
+    std = torch.tensor(IMG_NORM_STD, dtype=images.dtype, device=images.device)[:, None, None]
+    return mean, std
+
+
+def normalize_images(images: torch.Tensor) -> torch.Tensor:
+    """(..., 3, H, W) in [0, 1] -> SPIN's normalized crops."""
+    mean, std = _channel_stats(images)
+    return (images - mean) / std
+
+
+def denormalize_images(images: torch.Tensor) -> torch.Tensor:
+    """SPIN's normalized crops (..., 3, H, W) -> [0, 1] (clamped)."""
+    mean, std = _channel_stats(images)
+    return (images * std + mean).clamp(0, 1)

@@ -8,17 +8,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mocap_hmr.imageio import denormalize_images
 from renderers.drawing import draw_discs, grid
-from renderers.synthetic import IMG_NORM_MEAN, IMG_NORM_STD, SyntheticBatch, SyntheticRenderer
+from renderers.synthetic import SyntheticBatch, SyntheticRenderer
 
 JOINT_COLOUR = (40, 220, 60)
 
 
 def to_pictures(batch: SyntheticBatch, with_joints: bool) -> np.ndarray:
     """(B, S, S, 3) uint8 pictures of a batch (normalization undone), visible joints as dots."""
-    mean = torch.tensor(IMG_NORM_MEAN, device=batch.images.device)[:, None, None]
-    std = torch.tensor(IMG_NORM_STD, device=batch.images.device)[:, None, None]
-    images = ((batch.images * std + mean).clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+    images = (denormalize_images(batch.images) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
     if with_joints:
         size = images.shape[1]
         pixels = ((batch.joints2d[..., :2] + 1) * size / 2 - 0.5).cpu().numpy()

@@ -25,17 +25,17 @@ import torch.nn.functional as F
 from mocap_hmr.body import SPIN_JOINT_NAMES, BodyModel
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_axis_angle
+from mocap_hmr.imageio import normalize_images
 from renderers.augment import PhotometricAugment
 from renderers.rasterize import rasterize
 from renderers.shading import composite, face_normals, lambert, sample_texture
+from renderers.torch_rasterizer import project
 from samplers.backgrounds import BackgroundSampler
 from samplers.cameras import FLIP, CameraSampler, place_in_front
 from samplers.crops import TO_HIPS, TO_KNEES, CropSampler
 from samplers.poses import PoseSampler
 from samplers.textures import TextureSampler
 
-IMG_NORM_MEAN = (0.485, 0.456, 0.406)  # SPIN's (ImageNet's) normalization
-IMG_NORM_STD = (0.229, 0.224, 0.225)
 OCCLUSION_MARGIN = 0.15  # metres behind the visible surface: about a torso's half-thickness
 _BELOW_HIPS = tuple(i for i, n in enumerate(SPIN_JOINT_NAMES) if any(k in n for k in ("Knee", "Ankle", "Toe", "Heel")))
 _BELOW_KNEES = tuple(i for i in _BELOW_HIPS if "Knee" not in SPIN_JOINT_NAMES[i])
@@ -71,11 +71,6 @@ class SyntheticBatch:
 
     def to(self, device) -> SyntheticBatch:
         return SyntheticBatch(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
-
-
-def project(points: torch.Tensor, focal: torch.Tensor, principal: torch.Tensor) -> torch.Tensor:
-    """Pinhole projection of camera-frame points (B, P, 3) -> pixels (B, P, 2)."""
-    return points[..., :2] / points[..., 2:].clamp(min=1e-6) * focal[:, None] + principal[:, None]
 
 
 def weak_perspective(cam_t: torch.Tensor, focal: torch.Tensor, principal: torch.Tensor, size: int) -> torch.Tensor:
@@ -122,8 +117,6 @@ class SyntheticRenderer:
         device = body.smpl.v_template.device
         self.vt = torch.as_tensor(body.uv[0], dtype=torch.float32, device=device)
         self.ft = torch.as_tensor(body.uv[1], dtype=torch.long, device=device)
-        self.mean = torch.tensor(IMG_NORM_MEAN, device=device)[:, None, None]
-        self.std = torch.tensor(IMG_NORM_STD, device=device)[:, None, None]
 
     def render(self, n: int, generator: torch.Generator) -> SyntheticBatch:
         """A batch of ``n`` random renderings."""
@@ -141,7 +134,7 @@ class SyntheticRenderer:
         if self.augment is not None:
             images = self.augment(images, generator)
         return SyntheticBatch(
-            images=(images - self.mean) / self.std, masks=masks,
+            images=normalize_images(images), masks=masks,
             joints2d=self._joints2d(scene.joints, frags, scene.focal, scene.principal, scene.crop_kind),
             joints3d=scene.joints, pose=scene.pose, betas=betas,
             camera=weak_perspective(scene.cam_t, scene.focal, scene.principal, self.size), cam_t=scene.cam_t,

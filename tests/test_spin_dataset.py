@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from mocap_hmr.body import SPIN_JOINT_NAMES
-from mocap_hmr.data.spin_dataset import IMG_NORM_MEAN, IMG_NORM_STD, DatasetError, SpinAugment, SpinDataset
-from mocap_hmr.imageio import write_png
+from mocap_hmr.data.spin_dataset import DatasetError, SpinAugment, SpinDataset
+from mocap_hmr.imageio import denormalize_images, write_png
 
 J = {name: i for i, name in enumerate(SPIN_JOINT_NAMES)}
 
@@ -39,7 +39,7 @@ def write_dataset(tmp_path, n=4, **overrides):
 
 def dot_centre(sample):
     """Brightness-weighted centre (x, y) of the dot in the crop, in pixels."""
-    image = (sample["images"] * IMG_NORM_STD + IMG_NORM_MEAN).sum(0)
+    image = denormalize_images(sample["images"]).sum(0)
     size = image.shape[-1]
     ys, xs = torch.meshgrid(torch.arange(size) + 0.5, torch.arange(size) + 0.5, indexing="ij")
     return np.array([(image * xs).sum() / image.sum(), (image * ys).sum() / image.sum()])

@@ -26,11 +26,9 @@ import torch.nn.functional as F
 from mocap_hmr.body.joint_maps import SMPL_FLIP_PERM, SPIN_FLIP_PERM
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_axis_angle
-from mocap_hmr.imageio import ImageFileError, read_image
+from mocap_hmr.imageio import ImageFileError, normalize_images, read_image
 
 REQUIRED_KEYS = ("imgname", "center", "scale", "part")
-IMG_NORM_MEAN = torch.tensor([0.485, 0.456, 0.406])[:, None, None]
-IMG_NORM_STD = torch.tensor([0.229, 0.224, 0.225])[:, None, None]
 
 
 class DatasetError(MocapHMRError, ValueError):
@@ -126,7 +124,7 @@ class SpinDataset(torch.utils.data.Dataset):
             pose = pose[list(SMPL_FLIP_PERM)] * np.array([1.0, -1.0, -1.0])
         has_smpl = bool(a["has_smpl"][i]) if "has_smpl" in a else "pose" in a
         return {
-            "images": (crop.clamp(0, 1) - IMG_NORM_MEAN) / IMG_NORM_STD,
+            "images": normalize_images(crop.clamp(0, 1)),
             "joints2d": torch.as_tensor(joints2d, dtype=torch.float32),
             "joints3d": torch.as_tensor(spin, dtype=torch.float32),
             "pose": torch.as_tensor(pose, dtype=torch.float32),

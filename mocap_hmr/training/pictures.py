@@ -8,14 +8,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mocap_hmr.imageio import write_png
+from mocap_hmr.imageio import denormalize_images, write_png
 from mocap_hmr.losses import FOCAL_LENGTH, spin_camera_translation
 from renderers.drawing import grid
 from renderers.rasterize import rasterize
 from renderers.shading import face_normals, lambert
-
-IMG_NORM_MEAN = torch.tensor([0.485, 0.456, 0.406])[:, None, None]
-IMG_NORM_STD = torch.tensor([0.229, 0.224, 0.225])[:, None, None]
 
 
 @torch.no_grad()
@@ -24,7 +21,7 @@ def overlay_meshes(images: torch.Tensor, vertices: torch.Tensor, camera: torch.T
     """images (B, 3, S, S) normalized; vertices (B, V, 3) body frame; camera (B, 3) SPIN's
     [s, tx, ty] -> uint8 (B, S, S, 3): grey shaded meshes seen by SPIN's camera, blended in."""
     size = images.shape[-1]
-    pictures = (images.float().cpu() * IMG_NORM_STD + IMG_NORM_MEAN).clamp(0, 1)
+    pictures = denormalize_images(images.float().cpu())
     verts = (vertices.float() + spin_camera_translation(camera.float(), size)[:, None]).cpu()
     faces = faces.cpu()
     frags = rasterize(verts, faces, size, FOCAL_LENGTH, backend="torch")
