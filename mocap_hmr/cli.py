@@ -140,6 +140,8 @@ def _smooth_args(p: argparse.ArgumentParser) -> None:
                    help="offline: centred windows; online: causal windows for streaming")
     p.add_argument("--window", type=int, help="frames per window (default: the model's, at most 64)")
     p.add_argument("--device", default="cuda" if _cuda() else "cpu")
+    p.add_argument("--plot", metavar="PNG", help="also plot the first person's left-knee angle over time, "
+                                                  "before (red) and after (blue)")
 
 
 @_command("smooth", "refine a per-frame pose sequence with PoseBERT (fills missing frames, removes jitter)",
@@ -152,6 +154,17 @@ def _smooth(args: argparse.Namespace) -> None:
     report = smooth_file(args.src, args.dst, model, mode=args.mode, window=args.window)
     print(report.summary())
     print(f"wrote {args.dst}")
+    if args.plot:
+        from mocap_hmr.body.joint_maps import SMPL_JOINT_NAMES
+        from mocap_hmr.geometry import matrix_to_axis_angle
+        from mocap_hmr.imageio import write_png
+        from mocap_hmr.smoothing import first_person_rotations
+        from renderers.plots import line_plot
+
+        knee = SMPL_JOINT_NAMES.index("left_knee")
+        angles = [matrix_to_axis_angle(first_person_rotations(path)[:, knee]).norm(dim=-1).numpy()
+                  for path in (args.src, args.dst)]
+        print(f"plot in {write_png(args.plot, line_plot(angles, [(220, 60, 50), (40, 90, 220)]))}")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -173,17 +173,33 @@ def acceleration(rotmat: torch.Tensor, observed: torch.Tensor) -> float | None:
     return float(second.flatten(2).norm(dim=-1)[valid].mean())
 
 
-def _smooth_person(person: dict, track: str, model: PoseBERT, mode: str, window: int | None, batch_size: int,
-                   source: Path) -> TrackReport:
+def _person_rotations(person: Mapping, track: str, source: Path):
+    """A person's pose arrays, their (key, joints) fields, and all frames as (N, 24, 3, 3)."""
     fields = POSE_LAYOUTS[_pose_layout(person)]
     arrays = [_pose_array(person[key], joints, key, track, source) for key, joints in fields]
     n = arrays[0].shape[0]
     if any(a.shape[0] != n for a in arrays):
         raise PredictionsFileError(f"{source}: {_where(track)}{' and '.join(k for k, _ in fields)} have different "
                                    f"numbers of frames ({', '.join(str(a.shape[0]) for a in arrays)})")
+    rotmat = torch.cat([_as_rotmat(a, joints) for a, (_, joints) in zip(arrays, fields, strict=True)], 1)
+    return arrays, fields, rotmat
+
+
+def first_person_rotations(path: str | os.PathLike) -> torch.Tensor:
+    """(N, 24, 3, 3) rotations of the first person of a predictions file."""
+    path = Path(path)
+    people, _ = find_people(read_predictions(path), path)
+    track, person = next(iter(people.items()))
+    return _person_rotations(person, track, path)[2]
+
+
+def _smooth_person(person: dict, track: str, model: PoseBERT, mode: str, window: int | None, batch_size: int,
+                   source: Path) -> TrackReport:
+    arrays, fields, rotmat = _person_rotations(person, track, source)
+    n = rotmat.shape[0]
     timeline = _timeline(person, n, track, source)
     full = torch.full((int(timeline[-1]) + 1 if n else 0, 24, 3, 3), float("nan"))  # frames between detections: NaN
-    full[timeline] = torch.cat([_as_rotmat(a, joints) for a, (_, joints) in zip(arrays, fields, strict=True)], 1)
+    full[timeline] = rotmat
     seen = torch.isfinite(full.flatten(1)).all(1)
     refined = refine(full, model, mode=mode, window=window, batch_size=batch_size)
     first = 0

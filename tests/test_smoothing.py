@@ -241,9 +241,13 @@ def test_smooth_cli(tmp_path, capsys):
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "pred.npz", pose=rng.normal(scale=0.2, size=(40, 72)).astype(np.float32))
     assert main(["smooth", str(tmp_path / "pred.npz"), str(tmp_path / "out.npz"), "--checkpoint", str(ckpt),
-                 "--device", "cpu"]) == 0
+                 "--device", "cpu", "--plot", str(tmp_path / "knee.png")]) == 0
     printed = capsys.readouterr().out
-    assert "wrote" in printed
+    assert "wrote" in printed and "plot in" in printed
+    from mocap_hmr.imageio import read_image
+
+    plot = read_image(tmp_path / "knee.png").reshape(-1, 3).astype(int)
+    assert (plot == [220, 60, 50]).all(-1).sum() > 100 and (plot == [40, 90, 220]).all(-1).sum() > 100
     with np.load(tmp_path / "out.npz") as out:
         assert out["pose"].shape == (40, 72) and out["pose"].dtype == np.float32
     assert main(["smooth", str(tmp_path / "pred.npz"), str(tmp_path / "x.npz"), "--checkpoint",
