@@ -28,7 +28,7 @@ from mocap_hmr.losses import (
 )
 from mocap_hmr.models.checkpoints import load_weights, read_checkpoint, state_dict_of
 from mocap_hmr.models.finetune import select_trainable, trainable_parameters
-from mocap_hmr.models.hmr import HMR, load_mean_params
+from mocap_hmr.models.hmr import HMR, HMROutput, load_mean_params
 from renderers.synthetic import SyntheticBatch
 
 
@@ -61,6 +61,9 @@ class MocapSpinTrainer:
         self.weights = SpinLossWeights(**cfg.loss)
         self.n_synthetic = round(cfg.batch_size * cfg.synthetic_fraction)
         self.last_batch = self.last_output = None
+        self.cuda = device.type == "cuda"
+        if self.cuda:  # bf16 autocast and channels_last: the fast path on recent GPUs
+            self.model = self.model.to(memory_format=torch.channels_last)
 
     def batch(self, generator: torch.Generator) -> SyntheticBatch:
         n_real = self.cfg.batch_size - self.n_synthetic
@@ -73,7 +76,10 @@ class MocapSpinTrainer:
     def losses(self, batch: SyntheticBatch) -> dict[str, torch.Tensor]:
         """SPIN's loss terms and their weighted total for a batch."""
         w = self.weights
-        out = self.model(batch.images)
+        images = batch.images.contiguous(memory_format=torch.channels_last) if self.cuda else batch.images
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cuda):
+            out = self.model(images)
+        out = HMROutput(**{k: v.float() for k, v in vars(out).items()})  # the body model and losses in float32
         pred = self.body(out.rotmat, out.betas)
         size = batch.images.shape[-1]
         n = batch.images.shape[0]

@@ -44,7 +44,8 @@ class PoseBertTrainer:
             target = axis_angle_to_matrix(batch["poses"])  # (B, T, 24, 3, 3)
             inputs = axis_angle_to_matrix(batch["inputs"])
             target_joints = forward_kinematics(target, self.rest_joints)
-        pred = self.model(inputs, batch["observed"]).rotmat
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+            pred = self.model(inputs, batch["observed"]).rotmat.float()
         rotation = ((pred - target) ** 2).mean()
         joints = ((forward_kinematics(pred, self.rest_joints) - target_joints) ** 2).sum(-1).mean()
         loss = self.cfg.rotation_weight * rotation + self.cfg.joints_weight * joints
