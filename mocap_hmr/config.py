@@ -40,6 +40,17 @@ class RenderConfig:
 
 
 @dataclass
+class FeatureAlignmentConfig:
+    """Weights of the feature-alignment losses between paired real and rendered samples
+    (Table 8: the paper uses 1e-3, 1e-3, 1e-2 one at a time); 0 turns a term off."""
+
+    l2: float = 0.0
+    cosine: float = 0.0
+    contrastive: float = 0.0
+    temperature: float = 0.1
+
+
+@dataclass
 class RealDatasetConfig:
     npz: str = MISSING  # a SPIN dataset file, e.g. datasets/npz/coco_2014_train.npz
     images: str = MISSING  # the folder its imgname paths are relative to
@@ -55,6 +66,10 @@ class MocapSpinConfig:
     iterations: int = 14000
     batch_size: int = 64
     synthetic_fraction: float = 0.5
+    # motion: rendered poses come from the motion corpus; paired: the rendered half renders the
+    # real half's (pseudo ground-truth) poses, sample for sample (needs synthetic_fraction 0.5)
+    synthetic_source: str = "motion"
+    feature_alignment: FeatureAlignmentConfig = field(default_factory=FeatureAlignmentConfig)
     real: list[RealDatasetConfig] = field(default_factory=list)  # empty: a rendered reference domain
     real_workers: int = 2  # DataLoader worker processes decoding real images
     skip_bad: bool = False  # skip (and report) dataset images that are missing

@@ -16,11 +16,15 @@ import torch
 from omegaconf import DictConfig
 
 from mocap_hmr.body import BodyModel
+from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix
 from mocap_hmr.losses import (
     GT_JOINTS,
     SpinLossWeights,
     camera_loss,
+    feature_contrastive_loss,
+    feature_cosine_loss,
+    feature_l2_loss,
     keypoint_2d_loss,
     keypoint_3d_loss,
     project_spin,
@@ -30,6 +34,9 @@ from mocap_hmr.models.checkpoints import load_weights, read_checkpoint, state_di
 from mocap_hmr.models.finetune import select_trainable, trainable_parameters
 from mocap_hmr.models.hmr import HMR, HMROutput, load_mean_params
 from renderers.synthetic import SyntheticBatch
+from samplers.cameras import FLIP
+
+ALIGNMENT_LOSSES = {"l2": feature_l2_loss, "cosine": feature_cosine_loss, "contrastive": feature_contrastive_loss}
 
 
 def concat_batches(parts: list[SyntheticBatch]) -> SyntheticBatch:
@@ -60,6 +67,13 @@ class MocapSpinTrainer:
         self.scheduler = torch.optim.lr_scheduler.MultiStepLR(self.optimizer, list(cfg.lr_milestones), cfg.lr_gamma)
         self.weights = SpinLossWeights(**cfg.loss)
         self.n_synthetic = round(cfg.batch_size * cfg.synthetic_fraction)
+        self.paired = cfg.synthetic_source == "paired"
+        if cfg.synthetic_source not in ("motion", "paired"):
+            raise MocapHMRError(f"mocap_spin.synthetic_source='{cfg.synthetic_source}' is not one of motion, paired")
+        if self.paired and 2 * self.n_synthetic != cfg.batch_size:
+            raise MocapHMRError("mocap_spin.synthetic_source=paired renders the real half sample for sample: it needs "
+                                f"synthetic_fraction=0.5 and an even batch_size (got {cfg.synthetic_fraction}, "
+                                f"{cfg.batch_size})")
         self.last_batch = self.last_output = None
         self.cuda = device.type == "cuda"
         if self.cuda:  # bf16 autocast and channels_last: the fast path on recent GPUs
@@ -68,10 +82,17 @@ class MocapSpinTrainer:
     def batch(self, generator: torch.Generator) -> SyntheticBatch:
         n_real = self.cfg.batch_size - self.n_synthetic
         with torch.no_grad():  # targets and images need no gradient
-            return concat_batches([
-                self.synthetic.render(self.n_synthetic, generator) if self.n_synthetic else None,
-                self.real.render(n_real, generator) if n_real else None,
-            ])
+            if not self.paired:
+                return concat_batches([
+                    self.synthetic.render(self.n_synthetic, generator) if self.n_synthetic else None,
+                    self.real.render(n_real, generator) if n_real else None,
+                ])
+            # paired: the real poses (root in the camera frame) rendered as that camera sees them
+            real = self.real.render(n_real, generator)
+            focal = self.synthetic.cameras.sample(n_real, generator)["focal"]
+            same_view = FLIP.to(real.pose).expand(n_real, 3, 3)  # FLIP @ FLIP: no turn
+            rendered = self.synthetic.render_views(real.pose, real.betas, same_view, focal, generator)
+            return concat_batches([rendered, real])
 
     def losses(self, batch: SyntheticBatch) -> dict[str, torch.Tensor]:
         """SPIN's loss terms and their weighted total for a batch."""
@@ -93,8 +114,25 @@ class MocapSpinTrainer:
                                                   batch.betas, batch.has_smpl)
         terms["loss"] = w.scale * (w.keypoints_2d * terms["keypoints_2d"] + w.keypoints_3d * terms["keypoints_3d"]
                                    + w.pose * terms["pose"] + w.betas * terms["betas"] + terms["camera"])
+        if self.paired:
+            terms.update(self._alignment(out.features, batch.has_smpl))
+            terms["loss"] = terms["loss"] + sum(terms[f"align_{k}"] * getattr(self.cfg.feature_alignment, k)
+                                                for k in ALIGNMENT_LOSSES)
         self.last_output = (out, pred)
         return terms
+
+    def _alignment(self, features: torch.Tensor, has_smpl: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Feature-alignment terms between each rendering (first half) and its real sample
+        (second half), over the pairs whose real sample has SMPL parameters."""
+        n = self.n_synthetic
+        keep = has_smpl[n:]
+        rendered, real = features[:n][keep], features[n:][keep]
+        if len(real) < 2:  # the contrastive term needs other pairs to contrast with
+            zero = features.sum() * 0
+            return {f"align_{k}": zero for k in ALIGNMENT_LOSSES}
+        temperature = self.cfg.feature_alignment.temperature
+        return {f"align_{k}": fn(real, rendered) if k != "contrastive" else fn(real, rendered, temperature)
+                for k, fn in ALIGNMENT_LOSSES.items()}
 
     def step(self, generator: torch.Generator) -> dict[str, float]:
         """One optimisation step; returns the loss terms as floats."""
