@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf
 from mocap_hmr.body import BodyModel
 from mocap_hmr.body.standin import resolve_body_model
 from mocap_hmr.data.default_corpus import default_motion_index
-from mocap_hmr.data.motion_index import load_index
+from mocap_hmr.data.motion_index import MotionIndex, load_index
 from mocap_hmr.data.real_stream import RealImageStream
 from mocap_hmr.data.spin_dataset import SpinAugment, SpinDataset
 from mocap_hmr.errors import MocapHMRError
@@ -49,12 +49,13 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=print):
+def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=print,
+                  index: MotionIndex | None = None):
     """The synthetic renderer and the real-half source: SPIN's datasets when
     ``mocap_spin.real`` lists some, else a *reference domain*: renderings of the body's bare
     skin (no clothes, no augmentation) in poses of its own (a second procedural corpus) --
-    synthetic, and said so."""
-    motion_index = cfg.motion.index or default_motion_index(fps=cfg.motion.fps, log=log)
+    synthetic, and said so. ``index``: the motion corpus already on ``device`` (else loaded)."""
+    motion_index = index or load_motion(cfg, device, log)
     common = {"image_size": cfg.render.image_size, "backend": cfg.render.backend, "device": device,
               "backgrounds": cfg.render.backgrounds, "texture_size": cfg.render.texture_size}
     synthetic = build_renderer(body, motion_index, textures=cfg.render.textures, augment=cfg.render.augment,
@@ -138,16 +139,22 @@ class _Task:
         return self.done / self.iterations if self.iterations else 1.0
 
 
+def load_motion(cfg: DictConfig, device: torch.device, log=print) -> MotionIndex:
+    """The configured motion index (or the procedural corpus) on ``device``."""
+    return load_index(cfg.motion.index or default_motion_index(fps=cfg.motion.fps, log=log), device=device)
+
+
 def _tasks(cfg: DictConfig, body: BodyModel, device: torch.device, log) -> list[_Task]:
+    """The enabled models' trainers, sharing one copy of the motion corpus on the device."""
     tasks = []
+    index = load_motion(cfg, device, log) if cfg.mocap_spin.enabled or cfg.posebert.enabled else None
     if cfg.mocap_spin.enabled:
-        synthetic, real = build_streams(cfg, body, device, log)
+        synthetic, real = build_streams(cfg, body, device, log, index=index)
         spin = cfg.mocap_spin
         tasks.append(_Task("mocap_spin", MocapSpinTrainer(spin, body, synthetic, real, device, log=log),
                            spin.iterations, spin.batch_size, spin.log_every, spin.checkpoint_every))
     if cfg.posebert.enabled:
         pb = cfg.posebert
-        index = load_index(cfg.motion.index or default_motion_index(fps=cfg.motion.fps, log=log), device=device)
         with torch.no_grad():
             rest_joints = body(torch.zeros(1, 24, 3, device=device)).joints[0]
         tasks.append(_Task("posebert", PoseBertTrainer(pb, index, rest_joints, device, log=log), pb.iterations,
