@@ -10,10 +10,10 @@ import torch
 import torch.nn.functional as F
 
 from mocap_hmr.body import SMPL_JOINT_NAMES, BodyModel
-from mocap_hmr.geometry import axis_angle_to_matrix
 from mocap_hmr.imageio import read_image, write_png
 from renderers.rasterize import rasterize
 from renderers.shading import composite, face_normals, lambert, sample_texture
+from samplers.cameras import FLIP, tait_bryan
 
 _J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
 
@@ -42,13 +42,6 @@ def preview_pose_batch() -> torch.Tensor:
     return pose
 
 
-def _view_rotation(yaw: float) -> torch.Tensor:
-    """Body frame (Y up, facing +Z) -> OpenCV camera frame, the body turned by ``yaw`` about Y."""
-    turn = axis_angle_to_matrix(torch.tensor([0.0, yaw, 0.0]))
-    flip = torch.diag(torch.tensor([1.0, -1.0, -1.0]))  # camera looks along +Z, y down
-    return flip @ turn
-
-
 def _shade(verts_cam, faces, frags, textures, vt, ft):
     """Lambert + ambient shading, textured (textures: (N, Ht, Wt, 3) in [0, 1], or None for
     grey) -> (N, H, W, 3) in [0, 1] over white."""
@@ -70,7 +63,8 @@ def render_body_views(body: BodyModel, pose: torch.Tensor, yaws: tuple[float, ..
     verts = body(pose).vertices.detach()  # (P, V, 3)
     rows = []
     for yaw in yaws:
-        cam = verts @ _view_rotation(yaw).T
+        to_cam = FLIP @ tait_bryan(torch.tensor([yaw]), torch.zeros(1), torch.zeros(1))[0]  # turned by yaw
+        cam = verts @ to_cam.T
         lo, hi = cam.amin(1, keepdim=True), cam.amax(1, keepdim=True)
         extent = (hi - lo)[..., :2].amax(-1, keepdim=True)  # (P, 1, 1)
         distance = 10.0
