@@ -139,6 +139,8 @@ def _smooth_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", choices=("offline", "online"), default="offline",
                    help="offline: centred windows; online: causal windows for streaming")
     p.add_argument("--window", type=int, help="frames per window (default: the model's, at most 64)")
+    p.add_argument("--stride", type=int, help="offline: frames between windows (default: a quarter window; "
+                                              "1 = one window per frame, as naver/posebert's demo)")
     p.add_argument("--device", default="cuda" if _cuda() else "cpu")
     p.add_argument("--plot", metavar="PNG", help="also plot the first person's left-knee angle over time, "
                                                   "before (red) and after (blue)")
@@ -151,7 +153,7 @@ def _smooth(args: argparse.Namespace) -> None:
     from mocap_hmr.smoothing import smooth_file
 
     model = load_posebert(args.checkpoint, device=args.device)
-    report = smooth_file(args.src, args.dst, model, mode=args.mode, window=args.window)
+    report = smooth_file(args.src, args.dst, model, mode=args.mode, window=args.window, stride=args.stride)
     print(report.summary())
     print(f"wrote {args.dst}")
     if args.plot:

@@ -4,11 +4,15 @@ Every frame is refined from a window of T frames (default: the model's positiona
 length, at most 64, the release demo's window), all windows of a sequence batched into a
 few forward passes instead of one pass per frame:
 
-- offline: frame t is read at position T // 2 of the window of frames t - T//2 ...
-  t - T//2 + T - 1 (T = 16: 8 frames before, 7 after). Near the ends the window is shifted to
-  stay inside the sequence, as naver/posebert's demo does: the first T//2 frames are read at
-  position t of the window starting at frame 0, the last ones at position t - (N - T) of
-  the window ending at frame N - 1. So the N - T + 1 distinct windows are each run once.
+- offline: frame t is read from the window of frames s ... s + T - 1 whose start s is the
+  multiple of ``stride`` nearest to t - T//2 (with stride 1: frame t sits at position T // 2,
+  T = 16: 8 frames before, 7 after). Near the ends the window is shifted to stay inside the
+  sequence, as naver/posebert's demo does: the first frames are read from the window
+  starting at frame 0, the last ones from the window ending at frame N - 1. Each distinct
+  window runs once: about N / stride windows, every frame read at most stride // 2
+  positions from its window's centre (stride 1 is the release demo's reading, one window
+  per frame; the default, T // 4, is 4 times cheaper and reads the same frames to within
+  rounding, see docs/smoothing.md).
 - online: frame t is read at the last position of the window ending at frame t (frames
   t - T + 1 ... t), so its output depends on frames <= t only; before frame T - 1 the
   window's start is padding.
@@ -38,7 +42,8 @@ def default_window(model: PoseBERT) -> int:
 
 
 def refine(poses: torch.Tensor | np.ndarray, model: PoseBERT, mask: torch.Tensor | np.ndarray | None = None,
-           mode: str = "offline", window: int | None = None, batch_size: int = 1024) -> torch.Tensor:
+           mode: str = "offline", window: int | None = None, stride: int | None = None,
+           batch_size: int = 1024) -> torch.Tensor:
     """Refine one person's sequence (see the module docstring for the windows).
 
     poses: (N, 24, 3, 3) rotation matrices, or (N, 72) / (N, 24, 3) axis-angle; mask: (N,)
@@ -61,12 +66,16 @@ def refine(poses: torch.Tensor | np.ndarray, model: PoseBERT, mask: torch.Tensor
     t = window or default_window(model)
     if t < 1:
         raise MocapHMRError(f"window={window}: a window has at least one frame")
+    step = max(t // 4, 1) if stride is None else stride
+    if not 1 <= step <= t:
+        raise MocapHMRError(f"stride={stride}: offline windows are 1 to {t} (the window) frames apart")
     if n == 0:
         return torch.empty(0, 24, 3, 3, device=poses.device)
     frames = torch.arange(n, device=device)
     if mode == "offline":
-        window_of = (frames - t // 2).clamp(0, max(n - t, 0))
-        starts, position = torch.arange(max(n - t, 0) + 1, device=device), frames - window_of
+        nearest = torch.div(frames - t // 2 + step // 2, step, rounding_mode="floor") * step
+        starts, window_of = torch.unique(nearest.clamp(0, max(n - t, 0)), return_inverse=True)
+        position = frames - starts[window_of]
     else:
         window_of, starts, position = frames, frames - t + 1, torch.full_like(frames, t - 1)
     rot6d = matrix_to_rot6d(rotmat)

@@ -98,9 +98,10 @@ class SmoothingReport:
 
 
 def smooth_file(src: str | os.PathLike, dst: str | os.PathLike, model: PoseBERT, mode: str = "offline",
-                window: int | None = None, batch_size: int = 1024) -> SmoothingReport:
-    """Refine every person of ``src`` with ``model`` and write ``dst`` in the same layout and
-    file type (see the module docstring). Returns the per-track report."""
+                window: int | None = None, stride: int | None = None, batch_size: int = 1024) -> SmoothingReport:
+    """Refine every person of ``src`` with ``model`` (``mode``, ``window``, ``stride`` and
+    ``batch_size`` as ``refine`` takes them) and write ``dst`` in the same layout and file
+    type (see the module docstring). Returns the per-track report."""
     src, dst = Path(src), Path(dst)
     kind = _file_kind(src)
     if _file_kind(dst) != kind:
@@ -109,7 +110,8 @@ def smooth_file(src: str | os.PathLike, dst: str | os.PathLike, model: PoseBERT,
     people, layout = find_people(data, src)
     report = SmoothingReport(src=src, dst=dst, layout=layout, mode=mode)
     for track, person in people.items():
-        report.tracks.append(_smooth_person(person, track, model, mode, window, batch_size, src))
+        report.tracks.append(_smooth_person(person, track, model, src, mode=mode, window=window,
+                                            stride=stride, batch_size=batch_size))
     write_predictions(dst, data, compressed=kind == "npz" and _is_compressed_npz(src))
     return report
 
@@ -193,15 +195,14 @@ def first_person_rotations(path: str | os.PathLike) -> torch.Tensor:
     return _person_rotations(person, track, path)[2]
 
 
-def _smooth_person(person: dict, track: str, model: PoseBERT, mode: str, window: int | None, batch_size: int,
-                   source: Path) -> TrackReport:
+def _smooth_person(person: dict, track: str, model: PoseBERT, source: Path, **refine_options) -> TrackReport:
     arrays, fields, rotmat = _person_rotations(person, track, source)
     n = rotmat.shape[0]
     timeline = _timeline(person, n, track, source)
     full = torch.full((int(timeline[-1]) + 1 if n else 0, 24, 3, 3), float("nan"))  # frames between detections: NaN
     full[timeline] = rotmat
     seen = torch.isfinite(full.flatten(1)).all(1)
-    refined = refine(full, model, mode=mode, window=window, batch_size=batch_size)
+    refined = refine(full, model, **refine_options)
     first = 0
     for (key, joints), array in zip(fields, arrays, strict=True):
         person[key] = _like(refined[timeline, first:first + joints], array)

@@ -4,6 +4,7 @@ readable errors, and sequence refinement (batched windows equal one pass per fra
 
 import copy
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -267,9 +268,10 @@ def model():
     return randomized(build_posebert("paper", **TINY, max_len=8), seed=7)
 
 
-def one_pass_per_frame(model, rotmat, observed, window, mode):
+def one_pass_per_frame(model, rotmat, observed, window, mode, stride=1):
     """Refinement the way naver/posebert's demo runs it: one forward pass for every frame, its
-    window chosen by the demo's rule (offline) or ending at the frame (online)."""
+    window chosen by the demo's rule (offline; with stride > 1 the start is rounded to the nearest
+    multiple of stride, halves up) or ending at the frame (online)."""
     n = len(rotmat)
     out = []
     for t in range(n):
@@ -277,6 +279,8 @@ def one_pass_per_frame(model, rotmat, observed, window, mode):
             start = t - window + 1
         else:  # the demo's rule; a sequence shorter than the window starts at 0 and is padded
             start = max(0, 0 if t < window // 2 else min(n, t + window // 2) - window)
+            if start == t - window // 2:  # inside the sequence: round to the stride
+                start = min(max(0, stride * math.floor((t - window // 2) / stride + 0.5)), max(n - window, 0))
         index = torch.arange(start, start + window)
         inside = (index >= 0) & (index < n)
         index = index.clamp(0, n - 1)
@@ -286,14 +290,22 @@ def one_pass_per_frame(model, rotmat, observed, window, mode):
     return torch.stack(out)
 
 
-@pytest.mark.parametrize("mode", ["offline", "online"])
+@pytest.mark.parametrize("mode,stride", [("offline", 1), ("offline", 2), ("offline", 3), ("offline", 8),
+                                         ("online", None)])
 @pytest.mark.parametrize("n", [37, 5])
-def test_batched_windows_equal_one_pass_per_frame(model, mode, n):
+def test_batched_windows_equal_one_pass_per_frame(model, mode, stride, n):
     rotmat = random_rotations(n, seed=8)
     mask = torch.rand(n, generator=torch.Generator().manual_seed(9)) > 0.2
-    got = refine(rotmat, model, mask=mask, mode=mode, batch_size=6)
-    expected = one_pass_per_frame(model, rotmat, mask, 8, mode)
+    got = refine(rotmat, model, mask=mask, mode=mode, stride=stride, batch_size=6)
+    expected = one_pass_per_frame(model, rotmat, mask, 8, mode, stride or 1)
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=0)
+
+
+def test_default_stride_is_a_quarter_window(model):
+    rotmat = random_rotations(37, seed=8)
+    torch.testing.assert_close(refine(rotmat, model), refine(rotmat, model, stride=2))
+    with pytest.raises(MocapHMRError, match="stride=9: offline windows are 1 to 8"):
+        refine(rotmat, model, stride=9)
 
 
 def test_online_output_depends_only_on_the_past(model):
@@ -318,7 +330,7 @@ def test_nan_frames_and_blind_windows_are_filled(model):
         assert out.shape == (40, 24, 3, 3) and torch.isfinite(out).all()
         torch.testing.assert_close(out @ out.transpose(-1, -2), torch.eye(3).expand_as(out), atol=1e-5, rtol=0)
     mean = rot6d_to_matrix(model.init_pose.reshape(24, 6))
-    torch.testing.assert_close(refine(axis_angle, model, mask=mask)[13], mean)  # window 9..16: nothing observed
+    torch.testing.assert_close(refine(axis_angle, model, mask=mask)[13], mean)  # window 10..17: nothing observed
     as_aa3 = refine(axis_angle.reshape(40, 24, 3), model, mask=mask)
     torch.testing.assert_close(as_aa3, refine(axis_angle, model, mask=mask))
 
