@@ -1,5 +1,6 @@
-"""Geometry: rotations (axis-angle, 6D, matrices); cameras and Procrustes come with later issues."""
+"""Geometry: rotations (axis-angle, 6D, matrices) and similarity Procrustes."""
 
+from mocap_hmr.geometry.procrustes import procrustes_align, similarity_transform
 from mocap_hmr.geometry.rotations import (
     axis_angle_to_matrix,
     axis_angle_to_rot6d,
@@ -12,6 +13,8 @@ from mocap_hmr.geometry.rotations import (
 )
 
 __all__ = [
+    "procrustes_align",
+    "similarity_transform",
     "axis_angle_to_matrix",
     "axis_angle_to_rot6d",
     "matrix_to_axis_angle",
