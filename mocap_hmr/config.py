@@ -111,6 +111,7 @@ class TrainConfig:
     device: str = "auto"  # auto (cuda when available) | cpu | cuda | cuda:N
     seed: int = 0
     resume: bool = False
+    tensorboard: bool = True  # also log metrics and pictures as TensorBoard events under out_dir/tensorboard
     body: BodyConfig = field(default_factory=BodyConfig)
     motion: MotionConfig = field(default_factory=MotionConfig)
     render: RenderConfig = field(default_factory=RenderConfig)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mocap_hmr.imageio import denormalize_images, write_png
+from mocap_hmr.imageio import denormalize_images
 from mocap_hmr.losses import FOCAL_LENGTH, spin_camera_translation
 from renderers.drawing import grid
 from renderers.rasterize import rasterize
@@ -34,8 +32,8 @@ def overlay_meshes(images: torch.Tensor, vertices: torch.Tensor, camera: torch.T
     return (blended * 255).round().byte().permute(0, 2, 3, 1).numpy()
 
 
-def save_overlay(path: str | Path, images, vertices, camera, faces, columns: int = 8) -> Path:
-    """Up to 2 x ``columns`` crops with their predicted meshes, as one PNG."""
+def overlay_picture(images, vertices, camera, faces, columns: int = 8) -> np.ndarray:
+    """Up to 2 x ``columns`` crops with their predicted meshes, as one uint8 (H, W, 3) grid."""
     keep = min(len(images), 2 * columns)
     panels = overlay_meshes(images[:keep], vertices[:keep], camera[:keep], faces)
-    return write_png(path, grid(panels, min(columns, keep)))
+    return grid(panels, min(columns, keep))

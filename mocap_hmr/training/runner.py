@@ -6,7 +6,8 @@ Run folder (``out_dir``): ``config.yaml`` (the resolved configuration),
 ``checkpoints/last.pt`` (every ``checkpoint_every`` steps and at the end; models,
 optimizers, schedulers, steps and every RNG state, so a resumed run continues exactly),
 ``pictures/step_XXXXXX.png`` (crops with the predicted meshes), ``posebert.pt`` (the
-trained PoseBERT, for ``mocap-hmr smooth``).
+trained PoseBERT, for ``mocap-hmr smooth``), ``tensorboard/`` (the same metrics and pictures
+as TensorBoard events, one file per start of the run; ``tensorboard=false`` turns it off).
 """
 
 from __future__ import annotations
@@ -27,13 +28,15 @@ from mocap_hmr.data.motion_index import MotionIndex, load_index
 from mocap_hmr.data.real_stream import RealImageStream
 from mocap_hmr.data.spin_dataset import SpinAugment, SpinDataset
 from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.imageio import write_png
 from mocap_hmr.models.posebert import save_posebert
 from mocap_hmr.paths import cache_dir
 from mocap_hmr.progress import progress
 from mocap_hmr.training.checkpointing import load_checkpoint, save_checkpoint
 from mocap_hmr.training.mocap_spin import MocapSpinTrainer
-from mocap_hmr.training.pictures import save_overlay
+from mocap_hmr.training.pictures import overlay_picture
 from mocap_hmr.training.posebert_step import PoseBertTrainer
+from mocap_hmr.training.tensorboard import EventWriter
 from renderers.build import build_renderer
 
 REFERENCE_MOTION_SEED = 1
@@ -187,6 +190,20 @@ def train(cfg: DictConfig, log=print) -> Path:
         log(f"resumed from {ckpt_path} at " + ", ".join(f"{t.name} step {t.done}" for t in tasks))
     for task in tasks:
         task.metrics = _MetricsLog(out / f"metrics_{task.name}.csv", keep_until=task.done)
+    events = EventWriter(out / "tensorboard") if cfg.tensorboard else None
+    try:
+        _loop(cfg, tasks, generator, body, out, ckpt_path, events)
+    finally:
+        if events is not None:
+            events.close()
+    log(f"run folder: {out} (metrics_*.csv, checkpoints/last.pt, pictures/, posebert.pt"
+        + (", tensorboard/)" if events else ")"))
+    return out
+
+
+def _loop(cfg: DictConfig, tasks: list[_Task], generator: torch.Generator, body: BodyModel, out: Path,
+          ckpt_path: Path, events: EventWriter | None) -> None:
+    """Step the tasks until each has done its iterations, logging, drawing and checkpointing."""
 
     def checkpoint() -> None:
         save_checkpoint(ckpt_path, {"done": {t.name: t.done for t in tasks},
@@ -207,15 +224,18 @@ def train(cfg: DictConfig, log=print) -> Path:
         if task.done % task.log_every == 0 or finished:
             rate = (task.done - first[task.name]) * task.batch_size / (time.perf_counter() - started)
             task.metrics.write(task.done, terms, samples_per_s=rate)
+            if events:
+                events.add_scalars({f"{task.name}/{k}": v for k, v in {**terms, "samples_per_s": rate}.items()},
+                                   task.done)
         if task.name == "mocap_spin" and (task.done % cfg.mocap_spin.picture_every == 0 or finished):
             out_model, pred = task.trainer.last_output
-            save_overlay(out / "pictures" / f"step_{task.done:06d}.png", task.trainer.last_batch.images,
-                         pred.vertices, out_model.camera, body.faces)
+            picture = overlay_picture(task.trainer.last_batch.images, pred.vertices, out_model.camera, body.faces)
+            write_png(out / "pictures" / f"step_{task.done:06d}.png", picture)
+            if events:
+                events.add_image("mocap_spin/predictions", picture, task.done)
         if task.done % task.checkpoint_every == 0 or all(t.done == t.iterations for t in tasks):
             checkpoint()
         if task.name == "posebert" and finished:
             save_posebert(task.trainer.model, out / "posebert.pt", task.trainer.model_config)
-    log(f"run folder: {out} (metrics_*.csv, checkpoints/last.pt, pictures/, posebert.pt)")
-    return out
 
 
