@@ -54,6 +54,7 @@ class FeatureAlignmentConfig:
 class RealDatasetConfig:
     npz: str = MISSING  # a SPIN dataset file, e.g. datasets/npz/coco_2014_train.npz
     images: str = MISSING  # the folder its imgname paths are relative to
+    share: float | None = None  # its share of the real half (SPIN: h36m 0.3, mpi-inf-3dhp 0.1); unset: by size
 
 
 @dataclass

@@ -125,9 +125,9 @@ def test_real_images_fill_the_real_half(setup, tmp_path):
     from test_spin_dataset import write_dataset
 
     npz = write_dataset(tmp_path, n=6)
-    real = f"[{{npz: {npz}, images: {tmp_path / 'images'}}}]"  # as on the command line
+    real_arg = f"[{{npz: {npz}, images: {tmp_path / 'images'}}}]"  # as on the command line
     cfg = config(setup, tmp_path / "real", **{"mocap_spin.iterations": 2, "mocap_spin.real_workers": 0,
-                                              "mocap_spin.real": real})
+                                              "mocap_spin.real": real_arg})
     body = BodyModel(cfg.body.model_path)
     synthetic, real = build_streams(cfg, body, torch.device("cpu"), log=lambda m: None)
     trainer = MocapSpinTrainer(cfg.mocap_spin, body, synthetic, real, torch.device("cpu"), log=lambda m: None)
@@ -138,6 +138,14 @@ def test_real_images_fill_the_real_half(setup, tmp_path):
     assert all(np.isfinite(v) for v in terms.values())
     train(cfg, log=lambda m: None)
     assert (tmp_path / "real" / "checkpoints" / "last.pt").is_file()
+    split = {"mocap_spin.real_workers": 0, "mocap_spin.real": real_arg, "mocap_spin.checkpoint_every": 1}
+    train(config(setup, tmp_path / "split", **split, **{"mocap_spin.iterations": 1}), log=lambda m: None)
+    train(config(setup, tmp_path / "split", **split, **{"mocap_spin.iterations": 2}, resume=True),
+          log=lambda m: None)
+    assert load_checkpoint(tmp_path / "split" / "checkpoints" / "last.pt")["mocap_spin"]["real"] == {
+        "epoch": 0, "batch": 2}
+    straight, resumed = _weights(tmp_path / "real"), _weights(tmp_path / "split")
+    assert all(torch.equal(straight[k], resumed[k]) for k in straight)
 
 
 def test_both_models_train_in_one_process_and_resume(setup, tmp_path):

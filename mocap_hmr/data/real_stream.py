@@ -1,39 +1,93 @@
 """Batches of real images (SPIN's datasets) for the real half of MoCap-SPIN batches, through
-a DataLoader with worker processes and pinned memory, in ``SyntheticBatch``'s fields."""
+a DataLoader with worker processes, prefetching and pinned memory, in ``SyntheticBatch``'s fields.
+
+Mixing: each dataset may be given a *share* of the real half (SPIN's MixedDataset: H36M 0.3,
+MPI-INF-3DHP 0.1); datasets without one split what is left in proportion to their sizes (SPIN's
+0.6 for LSP, MPII, LSPET and COCO). With no share given at all, an epoch is a shuffle of the
+union; with shares, an epoch is as many samples drawn with replacement by those probabilities.
+The order is a function of (seed, epoch) and the stream's position is two integers, so a
+resumed run reads exactly the batches an uninterrupted one would have.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 from torch.utils.data import ConcatDataset, DataLoader
 
-from mocap_hmr.data.spin_dataset import SpinDataset
+from mocap_hmr.data.spin_dataset import DatasetError, SpinDataset
 from renderers.synthetic import SyntheticBatch
+
+
+def sample_weights(sizes: Sequence[int], shares: Sequence[float | None]) -> torch.Tensor | None:
+    """Per-sample probabilities (sum(sizes),) float64 realising the datasets' ``shares`` of a
+    batch (None: split the rest in proportion to size), or None when no share is given (then
+    every sample is equally likely)."""
+    if all(s is None for s in shares):
+        return None
+    given = sum(s for s in shares if s is not None)
+    rest = sum(n for n, s in zip(sizes, shares, strict=True) if s is None)
+    if any(s is not None and s < 0 for s in shares) or given > 1 + 1e-9 or (rest == 0 and abs(given - 1) > 1e-6):
+        raise DatasetError(f"mocap_spin.real: the shares {list(shares)} must be >= 0 and sum to 1 (or to less, "
+                           "with datasets without a share taking the rest)")
+    per_dataset = [torch.full((n,), (s if s is not None else (1 - given) * n / rest) / max(n, 1), dtype=torch.float64)
+                   for n, s in zip(sizes, shares, strict=True)]
+    return torch.cat(per_dataset)
 
 
 class RealImageStream:
     """``render(n, generator)`` -> the next ``n`` augmented real crops (``n`` fixed per
-    stream). The order comes from its own seeded shuffling; each pass over the data is a
-    new epoch with new augmentations. Fields real data lacks (masks, cam_t, intrinsics)
-    are zero; ``has_smpl`` / ``has_3d`` say which targets exist."""
+    stream). The order comes from (seed, epoch), not from ``generator``; each pass is a new
+    epoch with new augmentations. Fields real data lacks (masks, cam_t, intrinsics) are zero;
+    ``has_smpl`` / ``has_3d`` say which targets exist. ``state_dict()`` is the position."""
 
     def __init__(self, datasets: list[SpinDataset], batch_size: int, device: torch.device, seed: int = 0,
-                 workers: int = 2):
+                 workers: int = 2, shares: Sequence[float | None] | None = None):
         self.datasets, self.batch_size, self.device = datasets, batch_size, device
-        self.generator = torch.Generator().manual_seed(seed)
-        self.loader = DataLoader(ConcatDataset(datasets), batch_size=batch_size, shuffle=True, drop_last=True,
-                                 num_workers=workers, pin_memory=device.type == "cuda", generator=self.generator,
-                                 persistent_workers=workers > 0)
-        self.epoch, self.iterator = 0, iter(self.loader)
+        self.seed, self.workers = seed, workers
+        self.union = ConcatDataset(datasets)
+        if len(self.union) < batch_size:
+            raise DatasetError(f"mocap_spin.real: {len(self.union)} samples in all, fewer than the real half of a "
+                               f"batch ({batch_size})")
+        self.weights = sample_weights([len(d) for d in datasets], shares or [None] * len(datasets))
+        self.epoch, self.batch = 0, 0
+        self.iterator = None
+
+    def _order(self, epoch: int) -> torch.Tensor:
+        """The sample order of one epoch (len(union),), a function of (seed, epoch)."""
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+        if self.weights is None:
+            return torch.randperm(len(self.union), generator=g)
+        return torch.multinomial(self.weights, len(self.union), replacement=True, generator=g)
+
+    def _start_epoch(self) -> None:
+        """Iterate the current epoch's batches from ``self.batch`` on."""
+        for dataset in self.datasets:
+            dataset.epoch = self.epoch
+        order = self._order(self.epoch)
+        batches = order[: len(order) // self.batch_size * self.batch_size].view(-1, self.batch_size)
+        # its own generator: creating the iterator draws a worker seed, which must not move the global RNG
+        loader = DataLoader(self.union, batch_sampler=batches[self.batch:].tolist(), num_workers=self.workers,
+                            pin_memory=self.device.type == "cuda", generator=torch.Generator().manual_seed(self.seed))
+        self.iterator = iter(loader)
 
     def _next(self) -> dict[str, torch.Tensor]:
-        try:
-            return next(self.iterator)
-        except StopIteration:
-            self.epoch += 1
-            for dataset in self.datasets:
-                dataset.epoch = self.epoch
-            self.iterator = iter(self.loader)
-            return next(self.iterator)
+        if self.iterator is None:
+            self._start_epoch()
+        sample = next(self.iterator, None)
+        if sample is None:
+            self.epoch, self.batch = self.epoch + 1, 0
+            self._start_epoch()
+            sample = next(self.iterator)
+        self.batch += 1
+        return sample
+
+    def state_dict(self) -> dict:
+        return {"epoch": self.epoch, "batch": self.batch}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epoch, self.batch, self.iterator = state["epoch"], state["batch"], None
 
     def render(self, n: int, generator: torch.Generator | None = None) -> SyntheticBatch:
         if n != self.batch_size:

@@ -16,6 +16,7 @@ import torch
 from omegaconf import DictConfig
 
 from mocap_hmr.body import BodyModel
+from mocap_hmr.data.real_stream import RealImageStream
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix
 from mocap_hmr.losses import (
@@ -149,10 +150,14 @@ class MocapSpinTrainer:
         return {k: float(v.detach()) for k, v in terms.items()} | {"lr": self.scheduler.get_last_lr()[0]}
 
     def state_dict(self) -> dict:
+        """Model, optimizer, scheduler and, for real images, the stream's position."""
+        real = {"real": self.real.state_dict()} if isinstance(self.real, RealImageStream) else {}
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict()}
+                "scheduler": self.scheduler.state_dict(), **real}
 
     def load_state_dict(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
+        if isinstance(self.real, RealImageStream):
+            self.real.load_state_dict(state["real"])

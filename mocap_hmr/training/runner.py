@@ -69,7 +69,8 @@ def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=pr
                                 skip_bad=spin.skip_bad, log=log) for d in spin.real]
         n_real = spin.batch_size - round(spin.batch_size * spin.synthetic_fraction)
         log(f"mocap_spin: real half from {len(datasets)} dataset(s), {sum(len(d) for d in datasets):,} samples")
-        return synthetic, RealImageStream(datasets, n_real, device, seed=cfg.seed, workers=spin.real_workers)
+        return synthetic, RealImageStream(datasets, n_real, device, seed=cfg.seed, workers=spin.real_workers,
+                                          shares=[d.share for d in spin.real])
     reference_index = default_motion_index(
         fps=cfg.motion.fps, minutes=REFERENCE_MOTION_MINUTES, seed=REFERENCE_MOTION_SEED,
         root=cache_dir() / "reference_motion", log=log)
