@@ -145,6 +145,11 @@ def test_spin_and_h36m_joints(body):
     # at rest, joints regressed from the vertices are the skeleton's joints
     rest = body(torch.zeros(1, 24, 3))
     torch.testing.assert_close(rest.h36m_joints[:, 0], rest.joints[:, J["pelvis"]], atol=1e-5, rtol=0)
+    # SPIN's row order: evaluation reads LSP's 14 joints with H36M_TO_J14 (LSP: right leg, then left)
+    lsp = rest.h36m_joints[0, [6, 5, 4, 1, 2, 3, 16, 15, 14, 11, 12, 13]]
+    sides = ["right_ankle", "right_knee", "right_hip", "left_hip", "left_knee", "left_ankle",
+             "right_wrist", "right_elbow", "right_shoulder", "left_shoulder", "left_elbow", "left_wrist"]
+    torch.testing.assert_close(lsp, rest.joints[0, [J[n] for n in sides]], atol=1e-5, rtol=0)
 
 
 def test_spin_joint_map_matches_spin_constants():

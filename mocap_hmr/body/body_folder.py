@@ -51,8 +51,8 @@ def spin_regressors(j_regressor: np.ndarray, head_top: np.ndarray, jaw: np.ndarr
         head_centre,
     ])
     h36m = np.stack([
-        j["pelvis"], j["right_hip"], j["right_knee"], j["right_ankle"], j["left_hip"],
-        j["left_knee"], j["left_ankle"], j["spine2"], thorax, chin, top, j["left_shoulder"],
+        j["pelvis"], j["left_hip"], j["left_knee"], j["left_ankle"], j["right_hip"],
+        j["right_knee"], j["right_ankle"], j["spine2"], thorax, chin, top, j["left_shoulder"],
         j["left_elbow"], j["left_wrist"], j["right_shoulder"], j["right_elbow"], j["right_wrist"],
     ])
     return extra.astype(np.float32), h36m.astype(np.float32)

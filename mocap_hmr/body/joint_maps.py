@@ -22,8 +22,11 @@ EXTRA_REGRESSOR_NAMES = (
 )
 
 # Rows of SPIN's J_regressor_h36m.npy (17, V), in order.
+# The rows of SPIN's J_regressor_h36m.npy, by the side of the body they sit on: the legs are
+# left then right (SPIN's H36M_TO_J14 reads LSP's left hip from row 1; naver/posebert and
+# mmhuman3d name row 1 left_hip), although Human3.6M's own labels call rows 1-3 the right leg.
 H36M_JOINT_NAMES = (
-    "pelvis", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle",
+    "pelvis", "left_hip", "left_knee", "left_ankle", "right_hip", "right_knee", "right_ankle",
     "spine", "thorax", "neck_nose", "head_top", "left_shoulder", "left_elbow", "left_wrist",
     "right_shoulder", "right_elbow", "right_wrist",
 )

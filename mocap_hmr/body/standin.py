@@ -32,7 +32,7 @@ from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.paths import standin_body_dir
 
 # Bump when the build changes what it writes: cached folders of another version are rebuilt.
-STANDIN_VERSION = 1
+STANDIN_VERSION = 2  # 2: H36M regressor legs in SPIN's row order (left leg first)
 SEED = 0
 N_SAMPLES = 1000
 N_BETAS = 10
