@@ -1,0 +1,129 @@
+"""Reading benchmark files (``.npz``, pickles, text) into checked arrays; every error names the
+file and the field."""
+
+from __future__ import annotations
+
+import _compat_pickle
+import pickle
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mocap_hmr.data.spin_dataset import DatasetError
+
+_READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, pickle.UnpicklingError,
+                AttributeError, IndexError, TypeError, KeyError)
+
+# What a benchmark pickle may build: plain containers and numpy arrays / scalars. Python 2
+# names are mapped first; numpy 1.x's numpy.core is numpy 2's numpy._core.
+_PICKLE_GLOBALS = {
+    ("builtins", "dict"), ("builtins", "list"), ("builtins", "tuple"), ("builtins", "set"), ("builtins", "frozenset"),
+    ("builtins", "bytearray"), ("collections", "OrderedDict"), ("_codecs", "encode"), ("numpy", "ndarray"),
+    ("numpy", "dtype"), ("numpy._core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "scalar"),
+    ("numpy._core.numeric", "_frombuffer"),
+}
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Latin-1 (Python 2 pickles, as 3DPW's), restricted to ``_PICKLE_GLOBALS``: a data file cannot run code."""
+
+    def __init__(self, fh, path: Path):
+        super().__init__(fh, encoding="latin1")
+        self.path = path
+
+    def find_class(self, module: str, name: str):
+        module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+        if module.startswith("numpy.core"):
+            module = "numpy._core" + module[len("numpy.core"):]
+        if (module, name) in _PICKLE_GLOBALS:
+            return super().find_class(module, name)
+        raise DatasetError(f"{self.path}: the pickle refers to {module}.{name}; benchmark files hold only dicts, "
+                           "lists and numpy arrays, so it is not loaded")
+
+
+def require_dir(path: Path, expected: str) -> Path:
+    if not path.is_dir():
+        raise DatasetError(f"{path}: no such folder; expected {expected}")
+    return path
+
+
+def read_npz(path: str | Path, required: tuple[str, ...], expected: str) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` with the ``required`` keys, all of one length (N)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such file; expected {expected}")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except _READ_ERRORS as exc:
+        raise DatasetError(f"{path}: cannot be read as an .npz file ({type(exc).__name__}: {exc}); it may be "
+                           f"truncated: fetch it again. Expected {expected}") from exc
+    missing = [k for k in required if k not in arrays]
+    if missing:
+        raise DatasetError(f"{path}: missing {', '.join(missing)}; expected {expected}")
+    lengths = {k: len(v) for k, v in arrays.items() if v.ndim > 0}
+    if len(set(lengths.values())) > 1:
+        raise DatasetError(f"{path}: keys of unequal lengths: {', '.join(f'{k} {n}' for k, n in lengths.items())}")
+    return arrays
+
+
+def read_pickle(path: Path, expected: str) -> dict:
+    """The dict a pickle holds (numpy arrays, containers and strings only)."""
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such file; expected {expected}")
+    try:
+        with open(path, "rb") as fh:
+            data = _ArrayUnpickler(fh, path).load()
+    except DatasetError:
+        raise
+    except _READ_ERRORS as exc:
+        raise DatasetError(f"{path}: cannot be read as a pickle ({type(exc).__name__}: {exc}); it may be truncated: "
+                           f"fetch it again. Expected {expected}") from exc
+    if not isinstance(data, dict):
+        raise DatasetError(f"{path}: holds a {type(data).__name__}; expected {expected}")
+    return data
+
+
+def pick(data: dict, names: tuple[str, ...], path: Path, expected: str) -> Any:
+    """``data[name]`` for the first of ``names`` present (spellings of one field)."""
+    for name in names:
+        if name in data:
+            return data[name]
+    raise DatasetError(f"{path}: missing {' / '.join(names)}; expected {expected}")
+
+
+def array_field(value: Any, shape: tuple[int | str, ...], path: Path, field: str, finite: bool = True) -> np.ndarray:
+    """``value`` as float64 of ``shape`` (a str entry: any size, e.g. "N"); NaN / Inf refused when ``finite``."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DatasetError(f"{path}: {field} is not numeric ({exc})") from exc
+    if array.ndim != len(shape) or any(isinstance(s, int) and s != d for s, d in zip(shape, array.shape, strict=True)):
+        expected = "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+        raise DatasetError(f"{path}: {field} has shape {array.shape}; expected {expected}")
+    if finite and not np.isfinite(array).all():
+        raise DatasetError(f"{path}: {field} holds NaN or Inf")
+    return array
+
+
+def read_text_pairs(path: Path, expected: str) -> dict[str, str]:
+    """A text file of ``key value`` lines as a dict."""
+    if not path.is_file():
+        raise DatasetError(f"{path}: no such file; expected {expected}")
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path}: cannot be read as text ({exc}); expected {expected}") from exc
+    pairs = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        words = line.split()
+        if not words:
+            continue
+        if len(words) != 2:
+            raise DatasetError(f"{path}: line {number} has {len(words)} words; expected {expected}")
+        pairs[words[0]] = words[1]
+    return pairs
