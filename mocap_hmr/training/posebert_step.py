@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from omegaconf import DictConfig
 
+from mocap_hmr.body import BodyModel
 from mocap_hmr.body.kinematics import forward_kinematics
 from mocap_hmr.data.motion_index import MotionIndex
 from mocap_hmr.geometry import axis_angle_to_matrix
@@ -22,9 +23,10 @@ MEAN_POSE_FRAMES = 20_000  # frames the mean pose is estimated from
 class PoseBertTrainer:
     """Owns PoseBERT, its optimizer and sampler; ``step(generator)`` runs one update."""
 
-    def __init__(self, cfg: DictConfig, index: MotionIndex, rest_joints: torch.Tensor, device: torch.device,
-                 log=print):
-        self.cfg, self.rest_joints, self.device = cfg, rest_joints.to(device), device
+    def __init__(self, cfg: DictConfig, index: MotionIndex, body: BodyModel, device: torch.device, log=print):
+        self.cfg, self.device = cfg, device
+        with torch.no_grad():
+            self.rest_joints = body(torch.zeros(1, 24, 3, device=device)).joints[0]
         stride = max(1, index.num_frames // MEAN_POSE_FRAMES)
         self.model_config = {"max_len": cfg.window, "dim": cfg.dim, "depth": cfg.depth, "heads": cfg.heads}
         mean_pose = mean_pose_6d(index.poses[::stride].cpu())  # kept in the model's init_pose buffer

@@ -159,9 +159,7 @@ def _tasks(cfg: DictConfig, body: BodyModel, device: torch.device, log) -> list[
                            spin.iterations, spin.batch_size, spin.log_every, spin.checkpoint_every))
     if cfg.posebert.enabled:
         pb = cfg.posebert
-        with torch.no_grad():
-            rest_joints = body(torch.zeros(1, 24, 3, device=device)).joints[0]
-        tasks.append(_Task("posebert", PoseBertTrainer(pb, index, rest_joints, device, log=log), pb.iterations,
+        tasks.append(_Task("posebert", PoseBertTrainer(pb, index, body, device, log=log), pb.iterations,
                            pb.batch_size, pb.log_every, pb.checkpoint_every))
     return tasks
 
