@@ -87,6 +87,8 @@ class MocapSpinConfig:
 class PoseBertConfig:
     enabled: bool = True
     variant: str = "paper"  # paper | released
+    input: str = "smpl"  # smpl (24 x 6D poses) | h36m (17 3D keypoints: the LCRNet++ experiment, posebert_h36m)
+    keypoint_noise_std: float = 0.01  # input=h36m: Gaussian noise on the keypoints (metres)
     window: int = 16  # T
     dim: int = 512  # Dt
     depth: int = 4  # L

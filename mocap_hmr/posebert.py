@@ -17,6 +17,10 @@ few forward passes instead of one pass per frame:
   t - T + 1 ... t), so its output depends on frames <= t only; before frame T - 1 the
   window's start is padding.
 
+A keypoint PoseBERT (``input="h36m"``) takes 3D joints instead of poses: (N, 17, 3) H36M
+joints in the camera frame, rescaled to the model's reference skeleton when it has one (or
+to ``skeleton``), and returns SMPL rotations the same way.
+
 A sequence shorter than T is one window, padded at the end. Padding, frames whose mask is
 False and frames with NaN/Inf values are unobserved: the model sees the mask token there
 (they are never attention keys) and fills them in. A frame whose window has no observed
@@ -30,6 +34,7 @@ import torch
 
 from mocap_hmr.errors import InputShapeError, MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_rot6d, rot6d_to_matrix
+from mocap_hmr.models.keypoint_input import keypoint_features
 from mocap_hmr.models.posebert import PoseBERT
 
 MODES = ("offline", "online")
@@ -43,10 +48,12 @@ def default_window(model: PoseBERT) -> int:
 
 def refine(poses: torch.Tensor | np.ndarray, model: PoseBERT, mask: torch.Tensor | np.ndarray | None = None,
            mode: str = "offline", window: int | None = None, stride: int | None = None,
-           batch_size: int = 1024) -> torch.Tensor:
+           batch_size: int = 1024, skeleton: torch.Tensor | None = None) -> torch.Tensor:
     """Refine one person's sequence (see the module docstring for the windows).
 
-    poses: (N, 24, 3, 3) rotation matrices, or (N, 72) / (N, 24, 3) axis-angle; mask: (N,)
+    poses: (N, 24, 3, 3) rotation matrices, or (N, 72) / (N, 24, 3) axis-angle; for a
+    keypoint model (N, 17, 3) H36M joints (``skeleton`` (17, 3): the reference bones,
+    default the model's); mask: (N,)
     bool, False where the per-frame model saw nobody (default: all True); batch_size:
     windows per forward pass. Returns (N, 24, 3, 3) float32 rotations on the poses' device,
     all finite. The model runs in eval mode and without gradients (its mode is restored).
@@ -55,8 +62,8 @@ def refine(poses: torch.Tensor | np.ndarray, model: PoseBERT, mask: torch.Tensor
         raise MocapHMRError(f"mode '{mode}' is not one of {', '.join(MODES)}")
     device = next(model.parameters()).device
     poses = torch.as_tensor(poses)
-    rotmat, finite = _rotation_matrices(poses.to(device=device, dtype=torch.float32))
-    n = rotmat.shape[0]
+    frames_in, finite = _model_inputs(poses.to(device=device, dtype=torch.float32), model, skeleton)
+    n = frames_in.shape[0]
     observed = finite
     if mask is not None:
         mask = torch.as_tensor(mask, device=device)
@@ -78,7 +85,6 @@ def refine(poses: torch.Tensor | np.ndarray, model: PoseBERT, mask: torch.Tensor
         position = frames - starts[window_of]
     else:
         window_of, starts, position = frames, frames - t + 1, torch.full_like(frames, t - 1)
-    rot6d = matrix_to_rot6d(rotmat)
     mean_pose = rot6d_to_matrix(model.init_pose.reshape(24, 6)).float()
     out = torch.empty(n, 24, 3, 3, device=device)
     was_training = model.training
@@ -90,7 +96,7 @@ def refine(poses: torch.Tensor | np.ndarray, model: PoseBERT, mask: torch.Tensor
                 inside = (index >= 0) & (index < n)
                 index = index.clamp(0, n - 1)
                 window_observed = observed[index] & inside
-                refined = model(rot6d[index], window_observed).rotmat.float()  # (W, T, 24, 3, 3)
+                refined = model(frames_in[index], window_observed).rotmat.float()  # (W, T, 24, 3, 3)
                 reads = ((window_of >= first) & (window_of < first + len(index))).nonzero()[:, 0]
                 w = window_of[reads] - first
                 blind = ~window_observed[w].any(1)
@@ -98,6 +104,23 @@ def refine(poses: torch.Tensor | np.ndarray, model: PoseBERT, mask: torch.Tensor
     finally:
         model.train(was_training)
     return out.to(poses.device)
+
+
+def _model_inputs(poses: torch.Tensor, model: PoseBERT, skeleton: torch.Tensor | None
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The model's per-frame input, (N, 24, 6) 6D or (N, 54) keypoint features, with
+    non-finite frames made harmless, and (N,) bool: the frame was finite."""
+    if model.input == "smpl":
+        rotmat, finite = _rotation_matrices(poses)
+        return matrix_to_rot6d(rotmat), finite
+    n = poses.shape[0] if poses.dim() else 0
+    if poses.shape != (n, 17, 3):
+        raise InputShapeError(f"joints have shape {tuple(poses.shape)}; this PoseBERT takes keypoints: (N, 17, 3) "
+                              "H36M joints (rows of J_regressor_h36m)")
+    finite = torch.isfinite(poses.flatten(1)).all(1)
+    reference = model.skeleton if skeleton is None else torch.as_tensor(skeleton, device=poses.device)
+    joints = torch.where(finite[:, None, None], poses, 0.0)  # unobserved anyway: any finite value will do
+    return keypoint_features(joints, reference), finite
 
 
 def _rotation_matrices(poses: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -194,3 +194,20 @@ def test_paired_renderings_and_feature_alignment(setup, tmp_path):
         MocapSpinTrainer(config(setup, tmp_path, **{"mocap_spin.synthetic_source": "paired",
                                                     "mocap_spin.synthetic_fraction": 0.25}).mocap_spin,
                          body, synthetic, real, torch.device("cpu"), log=lambda m: None)
+
+
+def test_keypoint_posebert_trains_and_refines_keypoints(setup, tmp_path):
+    cfg = config(setup, tmp_path / "h36m", **{"mocap_spin.enabled": False, "posebert.enabled": True,
+                                               "posebert.input": "h36m", "posebert.iterations": 3})
+    train(cfg, log=lambda m: None)
+    rows = (tmp_path / "h36m" / "metrics_posebert.csv").read_text().splitlines()
+    assert len(rows) == 4 and all(np.isfinite(float(r.split(",")[1])) for r in rows[1:])
+    from mocap_hmr.models.posebert import load_posebert
+    from mocap_hmr.posebert import refine
+
+    model = load_posebert(tmp_path / "h36m" / "posebert.pt")
+    body = BodyModel(cfg.body.model_path)
+    assert model.input == "h36m"
+    torch.testing.assert_close(model.skeleton, body(torch.zeros(1, 24, 3)).h36m_joints[0])
+    joints = body(0.3 * torch.randn(12, 24, 3, generator=torch.Generator().manual_seed(0))).h36m_joints
+    assert torch.isfinite(refine(joints, model)).all()

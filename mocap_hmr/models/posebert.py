@@ -1,12 +1,13 @@
 """PoseBERT: a transformer over sequences of SMPL poses that regresses refined poses.
 
 Input: per frame the 24 joint rotations as SPIN's 6D (first two columns of the rotation
-matrix, 24 x 6 = 144 values) and an ``observed`` flag; output: refined rotations for every
-frame, observed or not.
+matrix, 24 x 6 = 144 values; ``input="smpl"``) or 3D keypoints (``input="h36m"``: the 54
+values of ``keypoint_input.keypoint_features``, naver/posebert's ``posebert_h36m``) and an
+``observed`` flag; output: refined SMPL rotations for every frame, observed or not.
 
 Forward pass (both variants):
 
-1. ``emb``: a linear map of the 144 input values to ``dim`` features per frame.
+1. ``emb``: a linear map of the 144 (or 54) input values to ``dim`` features per frame.
 2. Frames not observed get the learned ``mask_token`` instead of their embedding (their
    inputs never enter the computation, so NaN there is harmless).
 3. ``pos``: the learned positional table ``pe[:, :T]`` is added once, at the input
@@ -47,7 +48,8 @@ Variants (``build_posebert``):
   checkpoint computes: masked frames are selected with ``where`` instead of multiplied by
   0/1 (so a NaN input stays out), and with several regressor iterations each one is fed the
   current pose (the release feeds the block's input pose every time, the same thing for its
-  single iteration).
+  single iteration). With ``input="h36m"`` it is the architecture of ``posebert_h36m.pt``
+  (``emb`` takes 54 values); ``load_posebert`` tells the two apart by ``emb``'s width.
 """
 
 from __future__ import annotations
@@ -66,9 +68,11 @@ from mocap_hmr.errors import InputShapeError, MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_rot6d, rot6d_to_matrix
 from mocap_hmr.models.checkpoints import CheckpointError, load_weights, read_checkpoint, state_dict_of
 from mocap_hmr.models.hmr import NPOSE, identity_mean_pose
+from mocap_hmr.models.keypoint_input import KEYPOINT_FEATURES
 
 CHECKPOINT_FORMAT = "mocap-hmr-posebert"
 REGRESSOR_PLACEMENTS = ("blocks", "top")
+INPUTS = {"smpl": NPOSE, "h36m": KEYPOINT_FEATURES}  # values per frame
 POSITIONAL_ENCODINGS = ("input", "every_block", "none")
 # Overrides of PoseBERT's defaults (which are the paper's).
 VARIANTS = {"paper": {}, "released": {"max_len": 1024, "feed_forward": True}}
@@ -201,7 +205,8 @@ class PositionalEncoding(nn.Module):
 
 
 class PoseBERT(nn.Module):
-    """poses (B, T, 24, 6) 6D or (B, T, 24, 3, 3) matrices, observed (B, T) bool -> ``PoseBERTOutput``.
+    """inputs (B, T, 24, 6) 6D or (B, T, 24, 3, 3) matrices (``input="smpl"``), or (B, T, 54)
+    keypoint features (``input="h36m"``); observed (B, T) bool -> ``PoseBERTOutput``.
 
     Defaults are the paper's (see the module docstring for what each switch does):
     max_len: T, the length of the positional table (sequences may be shorter); dim: Dt;
@@ -209,7 +214,9 @@ class PoseBERT(nn.Module):
     feed_forward: keep a feed-forward layer in each block (the release); regressor: "blocks"
     or "top"; share_regressor; regressor_iterations per block; positional_encoding: "input",
     "every_block" or "none"; init_pose: the mean pose, 144 values of 6D (default: identity
-    rotations; ``mean_pose_6d`` makes one from a corpus). ``config`` holds all but init_pose,
+    rotations; ``mean_pose_6d`` makes one from a corpus); input: "smpl" or "h36m"; skeleton:
+    for "h36m", the 17 x 3 reference joints the keypoints' bones are rescaled to (a nested
+    list, kept in ``config``; None: not rescaled). ``config`` holds all but init_pose,
     which is the buffer ``init_pose (1, 1, 144)``; ``variant`` is "paper" or "released" when
     ``build_posebert`` made it, else "custom".
     """
@@ -217,7 +224,7 @@ class PoseBERT(nn.Module):
     def __init__(self, max_len: int = 16, dim: int = 512, depth: int = 4, heads: int = 8, hidden: int = 512,
                  dropout: float = 0.1, feed_forward: bool = False, regressor: str = "blocks",
                  share_regressor: bool = True, regressor_iterations: int = 1, positional_encoding: str = "input",
-                 init_pose: torch.Tensor | None = None):
+                 input: str = "smpl", skeleton: list | None = None, init_pose: torch.Tensor | None = None):
         super().__init__()
         self.config = {k: v for k, v in locals().items() if k in CONFIG_KEYS}
         if regressor not in REGRESSOR_PLACEMENTS:
@@ -226,6 +233,8 @@ class PoseBERT(nn.Module):
             raise MocapHMRError(
                 f"positional_encoding='{positional_encoding}' is not one of {', '.join(POSITIONAL_ENCODINGS)}"
             )
+        if input not in INPUTS:
+            raise MocapHMRError(f"input='{input}' is not one of {', '.join(INPUTS)}")
         if dim % heads or min(depth, heads, regressor_iterations, max_len) < 1:
             raise MocapHMRError(f"PoseBERT needs dim divisible by heads and depth, heads, regressor_iterations, "
                                 f"max_len >= 1 (got dim={dim}, heads={heads}, depth={depth}, "
@@ -236,28 +245,26 @@ class PoseBERT(nn.Module):
         self.variant = "custom"
         self.max_len, self.iterations, self.positional_encoding = max_len, regressor_iterations, positional_encoding
         self.pos = PositionalEncoding(dim, max_len) if positional_encoding != "none" else None
-        self.emb = nn.Linear(NPOSE, dim)
+        self.input = input
+        reference = None if skeleton is None else torch.as_tensor(skeleton, dtype=torch.float32).reshape(17, 3)
+        self.register_buffer("skeleton", reference, persistent=False)  # in config, not in the state dict
+        self.emb = nn.Linear(INPUTS[input], dim)
         self.mask_token = nn.Parameter(0.02 * torch.randn(1, 1, dim))
         self.decoder = Decoder(dim, depth, heads, hidden, dropout, feed_forward, regressor, share_regressor)
         self.register_buffer("init_pose", init_pose.reshape(1, 1, NPOSE))
 
-    def forward(self, poses: torch.Tensor, observed: torch.Tensor | None = None) -> PoseBERTOutput:
-        if poses.dim() == 5 and poses.shape[2:] == (24, 3, 3):
-            poses = matrix_to_rot6d(poses)
-        if poses.dim() != 4 or poses.shape[2:] != (24, 6):
-            raise InputShapeError(
-                f"poses has shape {tuple(poses.shape)}; PoseBERT takes (B, T, 24, 6) 6D or (B, T, 24, 3, 3) matrices"
-            )
-        b, t = poses.shape[:2]
+    def forward(self, inputs: torch.Tensor, observed: torch.Tensor | None = None) -> PoseBERTOutput:
+        inputs = self._frames(inputs)
+        b, t = inputs.shape[:2]
         if observed is None:
-            observed = torch.ones(b, t, dtype=torch.bool, device=poses.device)
+            observed = torch.ones(b, t, dtype=torch.bool, device=inputs.device)
         if observed.shape != (b, t):
             raise InputShapeError(f"observed has shape {tuple(observed.shape)}; expected (B, T) = ({b}, {t})")
         if self.pos is not None and t > self.max_len:
             raise InputShapeError(f"sequences of {t} frames are longer than the model's {self.max_len} positions")
         observed = observed.bool()
         visible = observed[..., None]
-        x = self.emb(torch.where(visible, poses.reshape(b, t, NPOSE), 0.0))
+        x = self.emb(torch.where(visible, inputs, 0.0))
         x = torch.where(visible, x, self.mask_token.to(x.dtype))
         position = None if self.pos is None else self.pos.pe[:, :t]
         if self.positional_encoding == "input":
@@ -265,6 +272,21 @@ class PoseBERT(nn.Module):
         pose = self.init_pose.expand(b, t, NPOSE)
         rot6d = self.decoder(x, pose, observed, self.iterations, position).reshape(b, t, 24, 6)
         return PoseBERTOutput(rotmat=rot6d_to_matrix(rot6d), rot6d=rot6d)
+
+    def _frames(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The model's input, checked, as (B, T, 144) or (B, T, 54)."""
+        if self.input == "h36m":
+            if inputs.dim() != 3 or inputs.shape[2] != KEYPOINT_FEATURES:
+                raise InputShapeError(f"inputs has shape {tuple(inputs.shape)}; this PoseBERT takes keypoints: "
+                                      f"(B, T, {KEYPOINT_FEATURES}) from keypoint_input.keypoint_features")
+            return inputs
+        if inputs.dim() == 5 and inputs.shape[2:] == (24, 3, 3):
+            inputs = matrix_to_rot6d(inputs)
+        if inputs.dim() != 4 or inputs.shape[2:] != (24, 6):
+            raise InputShapeError(
+                f"poses has shape {tuple(inputs.shape)}; PoseBERT takes (B, T, 24, 6) 6D or (B, T, 24, 3, 3) matrices"
+            )
+        return inputs.flatten(2)
 
 
 # The constructor arguments a checkpoint records, with their (the paper's) defaults.
@@ -276,7 +298,7 @@ CONFIG_KEYS = tuple(CONFIG_DEFAULTS)
 def build_posebert(variant: str = "paper", **overrides) -> PoseBERT:
     """A PoseBERT of ``variant`` ("paper" or "released"), any constructor argument overridden
     (``max_len, dim, depth, heads, hidden, dropout, feed_forward, regressor, share_regressor,
-    regressor_iterations, positional_encoding, init_pose``)."""
+    regressor_iterations, positional_encoding, input, skeleton, init_pose``)."""
     if variant not in VARIANTS:
         raise MocapHMRError(f"PoseBERT variant '{variant}' is not one of {', '.join(VARIANTS)}")
     unknown = sorted(set(overrides) - set(CONFIG_KEYS) - {"init_pose"})
@@ -349,11 +371,10 @@ def config_from_state_dict(state_dict: Mapping[str, torch.Tensor], source: str) 
     release's values, so a foreign checkpoint fails at loading with the keys that differ."""
     config = {**CONFIG_DEFAULTS, **VARIANTS["released"]}
     emb = state_dict.get("emb.weight")
-    if emb is not None and emb.shape[1] == 16 * 3 + 6:
-        raise CheckpointError(f"{source}: this is the release's h36m PoseBERT (3D keypoints in, posebert_h36m.pt); "
-                              "only the SMPL one (posebert_smpl.pt, 24 x 6D in) is supported")
     if emb is not None:
-        config.update(dim=emb.shape[0], heads=max(1, emb.shape[0] // RELEASE_HEAD_DIM))
+        inputs = {width: name for name, width in INPUTS.items()}
+        config.update(dim=emb.shape[0], heads=max(1, emb.shape[0] // RELEASE_HEAD_DIM),
+                      input=inputs.get(emb.shape[1], "smpl"))
     if "pos.pe" in state_dict:
         config["max_len"] = state_dict["pos.pe"].shape[1]
     elif emb is not None:
