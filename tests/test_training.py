@@ -76,6 +76,12 @@ def test_resume_equals_an_uninterrupted_run(setup, tmp_path):
     rows = (tmp_path / "split" / "metrics_mocap_spin.csv").read_text().splitlines()
     assert [r.split(",")[0] for r in rows] == ["step", "1", "2", "3", "4"]
     assert (tmp_path / "split" / "pictures" / "step_000004.png").is_file()
+    from mocap_hmr.models.checkpoints import read_checkpoint
+
+    final = read_checkpoint(tmp_path / "split" / "mocap_spin.pt")["model"]  # SPIN's layout
+    assert all(torch.equal(final[k], split[k]) for k in split)
+    start = read_checkpoint(tmp_path / "split" / "mocap_spin_start.pt")["model"]
+    assert not all(torch.equal(start[k], split[k]) for k in split)  # the initialisation, before training
     from omegaconf import OmegaConf
 
     saved = OmegaConf.load(tmp_path / "split" / "config.yaml")

@@ -1,6 +1,6 @@
 """Loading model weights from the checkpoint layouts users have, with errors that show what
 differs: ``{'model': sd}`` (SPIN), ``{'model_state_dict': sd}`` (PoseBERT's release),
-``{'state_dict': sd}``, or a bare state dict."""
+``{'state_dict': sd}``, or a bare state dict; and writing SPIN's layout."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from mocap_hmr.atomic import atomic_write
 from mocap_hmr.errors import MocapHMRError
 
 STATE_DICT_KEYS = ("model", "model_state_dict", "state_dict")
@@ -29,6 +30,14 @@ def read_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
         return torch.load(path, map_location=device, weights_only=True)
     except Exception as exc:  # torch raises many kinds for truncated or foreign files
         raise CheckpointError(f"{path}: cannot be read as a PyTorch checkpoint ({type(exc).__name__}: {exc})") from exc
+
+
+def save_spin_checkpoint(model: nn.Module, path: str | os.PathLike) -> Path:
+    """Write ``{'model': state_dict}`` (SPIN's layout, CPU tensors) atomically; SPIN's code,
+    ``mocap_spin.checkpoint`` and ``eval.py`` all read it."""
+    state = {"model": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+    atomic_write(Path(path), lambda fh: torch.save(state, fh))
+    return Path(path)
 
 
 def state_dict_of(obj: Mapping, source: str) -> Mapping[str, torch.Tensor]:

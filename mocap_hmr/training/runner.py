@@ -5,8 +5,11 @@ Run folder (``out_dir``): ``config.yaml`` (the resolved configuration),
 ``metrics_mocap_spin.csv`` / ``metrics_posebert.csv`` (one row per ``log_every`` steps),
 ``checkpoints/last.pt`` (every ``checkpoint_every`` steps and at the end; models,
 optimizers, schedulers, steps and every RNG state, so a resumed run continues exactly),
-``pictures/step_XXXXXX.png`` (crops with the predicted meshes), ``posebert.pt`` (the
-trained PoseBERT, for ``mocap-hmr smooth``), ``tensorboard/`` (the same metrics and pictures
+``pictures/step_XXXXXX.png`` (crops with the predicted meshes), ``mocap_spin.pt`` (the
+trained image model in SPIN's checkpoint layout) and, when it started from its
+initialisation rather than a checkpoint, ``mocap_spin_start.pt`` (that initialisation, the
+"starting model" ``eval.py`` compares with), ``posebert.pt`` (the trained PoseBERT, for
+``mocap-hmr smooth``), ``tensorboard/`` (the same metrics and pictures
 as TensorBoard events, one file per start of the run; ``tensorboard=false`` turns it off).
 """
 
@@ -29,6 +32,7 @@ from mocap_hmr.data.real_stream import RealImageStream
 from mocap_hmr.data.spin_dataset import SpinAugment, SpinDataset
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.imageio import write_png
+from mocap_hmr.models.checkpoints import save_spin_checkpoint
 from mocap_hmr.models.posebert import save_posebert
 from mocap_hmr.paths import cache_dir
 from mocap_hmr.progress import progress
@@ -39,6 +43,7 @@ from mocap_hmr.training.posebert_step import PoseBertTrainer
 from mocap_hmr.training.tensorboard import EventWriter
 from renderers.build import build_renderer
 
+START_MODEL, FINAL_MODEL = "mocap_spin_start.pt", "mocap_spin.pt"
 REFERENCE_MOTION_SEED = 1
 REFERENCE_MOTION_MINUTES = 10.0
 
@@ -187,6 +192,8 @@ def train(cfg: DictConfig, log=print) -> Path:
             task.done = state["done"][task.name]
         _restore_rng(generator, state["rng"])
         log(f"resumed from {ckpt_path} at " + ", ".join(f"{t.name} step {t.done}" for t in tasks))
+    elif cfg.mocap_spin.enabled and not cfg.mocap_spin.checkpoint:
+        save_spin_checkpoint(tasks[0].trainer.model, out / START_MODEL)
     for task in tasks:
         task.metrics = _MetricsLog(out / f"metrics_{task.name}.csv", keep_until=task.done)
     events = EventWriter(out / "tensorboard") if cfg.tensorboard else None
@@ -195,7 +202,7 @@ def train(cfg: DictConfig, log=print) -> Path:
     finally:
         if events is not None:
             events.close()
-    log(f"run folder: {out} (metrics_*.csv, checkpoints/last.pt, pictures/, posebert.pt"
+    log(f"run folder: {out} (metrics_*.csv, checkpoints/last.pt, pictures/, mocap_spin.pt, posebert.pt"
         + (", tensorboard/)" if events else ")"))
     return out
 
@@ -234,6 +241,8 @@ def _loop(cfg: DictConfig, tasks: list[_Task], generator: torch.Generator, body:
                 events.add_image("mocap_spin/predictions", picture, task.done)
         if task.done % task.checkpoint_every == 0 or all(t.done == t.iterations for t in tasks):
             checkpoint()
+        if task.name == "mocap_spin" and finished:
+            save_spin_checkpoint(task.trainer.model, out / FINAL_MODEL)
         if task.name == "posebert" and finished:
             save_posebert(task.trainer.model, out / "posebert.pt", task.trainer.model_config)
 
