@@ -1,0 +1,386 @@
+"""Embedded benchmarks: seeded, frozen, **synthetic** test sets that need no licensed data.
+
+Three sets, all made from *held-out motion*: a procedural corpus of its own seed
+(``HELD_OUT_SEED``) that neither training corpus (the main one, seed 0, nor the
+reference domain's, seed 1) contains.
+
+- ``image_test_set``: single renderings in the reference-domain style (bare skin textures,
+  no photometric augmentation, full-body crops) from the paper's Tait-Bryan cameras: the
+  stand-in for "real test images" when the real half of MoCap-SPIN is the reference domain.
+- ``video_test_set``: consecutive frames of held-out sequences, one camera (view rotation
+  and focal length) and one appearance (texture, light, background) per sequence. Each
+  frame is placed in front of the camera and cropped around the body on its own, as a
+  per-frame model sees a video after a tracker: the root translation of the motion does not
+  move the body in the crop; its root rotation does turn it relative to the fixed camera.
+- ``denoising_set``: held-out pose sequences corrupted the way image models err: Gaussian
+  axis-angle noise on every joint, left/right limb swaps (mirror-swaps of an arm or a leg
+  for a few frames) and dropped frames.
+
+Frozen: a set is generated once from its seed and written (atomically) into
+``$MOCAP_HMR_CACHE/embedded_benchmarks/<name>_<params>_v<VERSION>.npz``; later calls load that
+file. Generation is bit-for-bit reproducible on the same device type and rasterizer
+backend; the file records where it was made. A file that cannot be read (cut short,
+corrupt, another format version, other parameters) is reported through ``log`` and
+regenerated. Images are stored as uint8 and normalized on load like SPIN's crops. Ground
+truth is pose and betas only: joints and vertices come from the body model at evaluation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mocap_hmr.atomic import atomic_write
+from mocap_hmr.body import BodyModel
+from mocap_hmr.body.joint_maps import SMPL_FLIP_PERM, SMPL_JOINT_NAMES
+from mocap_hmr.data.default_corpus import default_motion_index
+from mocap_hmr.data.motion_index import MotionIndex, load_index
+from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.imageio import denormalize_images, normalize_images
+from mocap_hmr.paths import cache_dir
+from mocap_hmr.progress import progress
+from renderers.build import build_renderer
+from renderers.synthetic import SyntheticRenderer
+from samplers.crops import CropSampler
+from samplers.sequences import SequenceSampler
+
+VERSION = 1  # bump when a change of recipe changes the sets: old files are then left alone
+FORMAT = "mocap-hmr-embedded-benchmark"
+HELD_OUT_SEED = 3  # training: seed 0 (main corpus), seed 1 (reference domain)
+HELD_OUT_MINUTES = 5.0
+RENDER_BATCH = 32
+SWAP_FRAMES = (2, 8)  # a limb swap lasts this many consecutive frames, uniformly (inclusive)
+# Left-side joint-name suffixes of each limb chain; the right side is its mirror.
+LIMB_CHAINS = {"arm": ("collar", "shoulder", "elbow", "wrist", "hand"), "leg": ("hip", "knee", "ankle", "foot")}
+LIMBS = tuple(LIMB_CHAINS)
+MIRROR = (1.0, -1.0, -1.0)  # axis-angle of a rotation reflected through SMPL's sagittal (x = 0) plane
+
+
+class EmbeddedBenchmarkError(MocapHMRError, ValueError):
+    """A cached embedded benchmark file is cut short, corrupt or of other settings."""
+
+
+@dataclass
+class ImageTestSet:
+    """N renderings. images (N, 3, S, S) normalized as HMR takes them; pose (N, 24, 3)
+    axis-angle, root in the camera frame; betas (N, 10); camera (N, 3) weak perspective
+    [s, tx, ty]; cam_t (N, 3); focal, principal (N, 2) crop intrinsics in pixels; crop_kind
+    (N,) (all FULL); view (N, 3, 3) Tait-Bryan view rotations; view_focal (N,) focal length
+    in image sizes before cropping; frame (N,) frame ids in the held-out index (30 fps).
+    meta: how and where it was made; path: its cache file. See ``SyntheticBatch``."""
+
+    images: torch.Tensor
+    pose: torch.Tensor
+    betas: torch.Tensor
+    camera: torch.Tensor
+    cam_t: torch.Tensor
+    focal: torch.Tensor
+    principal: torch.Tensor
+    crop_kind: torch.Tensor
+    view: torch.Tensor
+    view_focal: torch.Tensor
+    frame: torch.Tensor
+    meta: dict
+    path: Path
+
+
+@dataclass
+class VideoTestSet:
+    """S sequences of T consecutive frames at ``fps``, layout (S, T, ...): images
+    (S, T, 3, H, W) normalized; pose (S, T, 24, 3) root in the camera frame; betas (S, 10)
+    (one subject per sequence); camera, cam_t (S, T, 3); focal, principal (S, T, 2) per-frame
+    crop intrinsics; crop_kind (S, T); view (S, T, 3, 3) and view_focal (S, T): the
+    sequence's camera, the same at every frame; frame (S, T) ids in the held-out index at
+    ``fps``. Fields as in ``ImageTestSet``."""
+
+    images: torch.Tensor
+    pose: torch.Tensor
+    betas: torch.Tensor
+    camera: torch.Tensor
+    cam_t: torch.Tensor
+    focal: torch.Tensor
+    principal: torch.Tensor
+    crop_kind: torch.Tensor
+    view: torch.Tensor
+    view_focal: torch.Tensor
+    frame: torch.Tensor
+    fps: float
+    meta: dict
+    path: Path
+
+
+@dataclass
+class DenoisingSet:
+    """S held-out pose sequences of T frames at ``fps``: clean (S, T, 24, 3) axis-angle, Y-up
+    world root; noisy (S, T, 24, 3): limb swaps, then Gaussian noise, NaN on dropped frames;
+    observed (S, T) bool, False where dropped; swapped (S, T, len(LIMBS)) bool: which limbs
+    were mirror-swapped at each frame; betas (S, 10); frame (S, T) ids in the held-out index."""
+
+    clean: torch.Tensor
+    noisy: torch.Tensor
+    observed: torch.Tensor
+    swapped: torch.Tensor
+    betas: torch.Tensor
+    frame: torch.Tensor
+    fps: float
+    meta: dict
+    path: Path
+
+
+def benchmark_dir() -> Path:
+    """Where the sets are cached: ``$MOCAP_HMR_CACHE/embedded_benchmarks``."""
+    return cache_dir() / "embedded_benchmarks"
+
+
+def held_out_motion_index(fps: float = 30.0, log: Callable[[str], None] = print) -> Path:
+    """Index file of the held-out procedural corpus (``HELD_OUT_MINUTES``, ``HELD_OUT_SEED``) at
+    ``fps``, in ``$MOCAP_HMR_CACHE/held_out_motion``; synthesized on first use."""
+    return default_motion_index(fps=fps, minutes=HELD_OUT_MINUTES, seed=HELD_OUT_SEED,
+                                root=cache_dir() / "held_out_motion", log=log)
+
+
+def reference_style_renderer(body: BodyModel, index: MotionIndex, image_size: int,
+                             backend: str = "torch") -> SyntheticRenderer:
+    """The reference domain's look (the body's bare skin textures, no photometric
+    augmentation, as ``runner.build_streams``), with full-body crops only, on the body's device."""
+    renderer = build_renderer(body, index, image_size=image_size, backend=backend, device=_device(body),
+                              augment=False, clothed=0.0)
+    renderer.crops = CropSampler(upper_body=0.0)
+    return renderer
+
+
+def renderer_appearance(renderer: SyntheticRenderer) -> dict:
+    """The appearance settings of a renderer, as the sets record them in ``meta``."""
+    return {"clothed": float(renderer.textures.clothed), "augment": renderer.augment is not None,
+            "upper_body": float(renderer.crops.upper_body), "texture_size": int(renderer.textures.size)}
+
+
+def body_fingerprint(body: BodyModel) -> str:
+    """12 hex digits identifying what a rendering of ``body`` depends on: its tensors, UVs
+    and skin textures (``<model folder>/textures``)."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted([*body.named_buffers(), *body.named_parameters()], key=lambda item: item[0]):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    for array in body.uv or ():
+        digest.update(np.ascontiguousarray(array).tobytes())
+    textures = body.model_file.parent / "textures"
+    for path in sorted(textures.rglob("*")) if textures.is_dir() else ():
+        if path.is_file():
+            digest.update(path.relative_to(textures).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def image_test_set(body: BodyModel, image_size: int = 224, n: int = 256, seed: int = 0,
+                   device: str | torch.device | None = None, backend: str = "torch",
+                   log: Callable[[str], None] = print) -> ImageTestSet:
+    """``n`` held-out frames (drawn without replacement), each from its own Tait-Bryan camera,
+    rendered in the reference-domain style on the body's device; returned on ``device``
+    (default: the body's). Cached (see the module docstring)."""
+    params = {"n": n, "size": image_size, "seed": seed, "body": body_fingerprint(body)}
+
+    def make() -> tuple[dict[str, np.ndarray], dict]:
+        index = load_index(held_out_motion_index(log=log), device=_device(body))
+        if n > index.num_frames:
+            raise MocapHMRError(f"image_test_set: n={n} is more than the {index.num_frames} held-out frames")
+        renderer = reference_style_renderer(body, index, image_size, backend)
+        generator = torch.Generator(device=_device(body)).manual_seed(seed)
+        frame = torch.randperm(index.num_frames, generator=generator, device=_device(body))[:n]
+        cams = renderer.cameras.sample(n, generator)
+        pose, betas = index.poses[frame], index.betas[index.frame_sequence()[frame]]
+        chunks = [_render(renderer, pose[i:i + RENDER_BATCH], betas[i:i + RENDER_BATCH],
+                          cams["R"][i:i + RENDER_BATCH], cams["focal"][i:i + RENDER_BATCH], generator)
+                  for i in progress(range(0, n, RENDER_BATCH), -(-n // RENDER_BATCH),
+                                    "rendering the embedded image test set", unit="batches")]
+        arrays = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+        arrays.update(view=_numpy(cams["R"]), view_focal=_numpy(cams["focal"]), frame=_numpy(frame))
+        return arrays, _render_meta(renderer, index, backend)
+
+    arrays, meta, path = _cached("image", params, make, _keys(ImageTestSet), log)
+    return ImageTestSet(**_tensors(arrays, device or _device(body)), meta=meta, path=path)
+
+
+def video_test_set(body: BodyModel, image_size: int = 224, sequences: int = 8, frames: int = 48,
+                   fps: float = 30.0, seed: int = 0, device: str | torch.device | None = None,
+                   backend: str = "torch", log: Callable[[str], None] = print) -> VideoTestSet:
+    """``sequences`` windows of ``frames`` consecutive held-out frames at ``fps`` (uniform
+    random windows; two may overlap), rendered frame by frame in the reference-domain style.
+    One camera and one appearance per sequence (the appearance generator restarts from the
+    same state at every frame, so each sequence keeps its texture, light, background and
+    crop jitter); placement and crop per frame, as after tracking. Cached."""
+    params = {"sequences": sequences, "frames": frames, "fps": fps, "size": image_size, "seed": seed,
+              "body": body_fingerprint(body)}
+
+    def make() -> tuple[dict[str, np.ndarray], dict]:
+        index = load_index(held_out_motion_index(fps=fps, log=log), device=_device(body))
+        renderer = reference_style_renderer(body, index, image_size, backend)
+        generator = torch.Generator(device=_device(body)).manual_seed(seed)
+        windows = _windows(index, sequences, frames, generator)
+        cams = renderer.cameras.sample(sequences, generator)
+        appearance_seed = int(torch.randint(2**62, (1,), generator=generator, device=_device(body)))
+        per_frame = [_render(renderer, windows["poses"][:, t], windows["betas"], cams["R"], cams["focal"],
+                             torch.Generator(device=_device(body)).manual_seed(appearance_seed))
+                     for t in progress(range(frames), frames, "rendering the embedded video test set", unit="frames")]
+        arrays = {k: np.stack([f[k] for f in per_frame], axis=1) for k in per_frame[0] if k != "betas"}
+        arrays.update(betas=_numpy(windows["betas"]), frame=_numpy(windows["frame"]),
+                      view=_numpy(cams["R"][:, None].expand(-1, frames, -1, -1)),
+                      view_focal=_numpy(cams["focal"][:, None].expand(-1, frames)))
+        return arrays, _render_meta(renderer, index, backend)
+
+    arrays, meta, path = _cached("video", params, make, _keys(VideoTestSet), log)
+    return VideoTestSet(**_tensors(arrays, device or _device(body)), fps=float(fps), meta=meta, path=path)
+
+
+def denoising_set(sequences: int = 64, frames: int = 64, fps: float = 30.0, noise_std: float = 0.1,
+                  swap_probability: float = 0.01, drop_probability: float = 0.05, seed: int = 0,
+                  device: str | torch.device = "cpu", log: Callable[[str], None] = print) -> DenoisingSet:
+    """``sequences`` windows of ``frames`` held-out frames at ``fps``, corrupted: first
+    mirror-swaps of limbs (an event starts at a (frame, limb) with ``swap_probability`` and
+    lasts ``SWAP_FRAMES`` frames), then Gaussian noise of ``noise_std`` radians on every
+    axis-angle component of every joint, then each frame dropped with ``drop_probability``
+    (NaN, ``observed`` False). Made on the CPU, returned on ``device``. Cached."""
+    params = {"sequences": sequences, "frames": frames, "fps": fps, "noise_std": noise_std,
+              "swap_probability": swap_probability, "drop_probability": drop_probability, "seed": seed}
+
+    def make() -> tuple[dict[str, np.ndarray], dict]:
+        index = load_index(held_out_motion_index(fps=fps, log=log))
+        generator = torch.Generator().manual_seed(seed)
+        windows = _windows(index, sequences, frames, generator)
+        clean = windows["poses"]
+        swapped = _swap_events(sequences, frames, swap_probability, generator)
+        noisy = mirror_limbs(clean, swapped) + noise_std * torch.randn(clean.shape, generator=generator)
+        observed = torch.rand(sequences, frames, generator=generator) >= drop_probability
+        noisy = torch.where(observed[..., None, None], noisy, torch.nan)
+        arrays = {"clean": clean, "noisy": noisy, "observed": observed, "swapped": swapped,
+                  "betas": windows["betas"], "frame": windows["frame"]}
+        return {k: _numpy(v) for k, v in arrays.items()}, {"held_out": _held_out_meta(index)}
+
+    arrays, meta, path = _cached("denoising", params, make, _keys(DenoisingSet), log)
+    return DenoisingSet(**_tensors(arrays, device), fps=float(fps), meta=meta, path=path)
+
+
+def limb_joints() -> torch.Tensor:
+    """(len(LIMBS), 24) bool: the joints of each limb chain, left and right."""
+    mask = torch.zeros(len(LIMBS), len(SMPL_JOINT_NAMES), dtype=torch.bool)
+    for k, chain in enumerate(LIMB_CHAINS.values()):
+        for part in chain:
+            mask[k, [SMPL_JOINT_NAMES.index(f"{side}_{part}") for side in ("left", "right")]] = True
+    return mask
+
+
+def mirror_limbs(pose: torch.Tensor, swapped: torch.Tensor) -> torch.Tensor:
+    """Mirror-swap limbs: pose (..., 24, 3) axis-angle, swapped (..., len(LIMBS)) bool -> (..., 24, 3).
+
+    Where limb k is swapped, each joint of its chain takes the rotation of its left/right
+    counterpart reflected through the sagittal plane, (x, y, z) -> (x, -y, -z): the pose a
+    detector returns when it mistakes the left arm (leg) for the right one."""
+    mirrored = pose[..., list(SMPL_FLIP_PERM), :] * pose.new_tensor(MIRROR)
+    joints = (swapped[..., :, None] & limb_joints().to(swapped.device)).any(dim=-2)  # (..., 24)
+    return torch.where(joints[..., None], mirrored, pose)
+
+
+def _swap_events(sequences: int, frames: int, probability: float, generator: torch.Generator) -> torch.Tensor:
+    """(S, T, len(LIMBS)) bool: frames covered by a swap event of each limb."""
+    shape = (sequences, frames, len(LIMBS))
+    starts = torch.rand(shape, generator=generator) < probability
+    length = torch.randint(SWAP_FRAMES[0], SWAP_FRAMES[1] + 1, shape, generator=generator)
+    step = torch.arange(frames)
+    start = step[None, :, None, None]  # (1, T start, 1, 1)
+    covers = (step >= start) & (step < start + length[..., None])  # (S, T start, L, T)
+    return (starts[..., None] & covers).any(dim=1).transpose(1, 2)
+
+
+def _windows(index: MotionIndex, sequences: int, frames: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
+    """Uniform random windows of the index: poses (S, T, 24, 3), betas (S, 10), frame (S, T)."""
+    sampler = SequenceSampler(index, window=frames, masked_frames=0.0, noise_std=0.0)
+    windows = sampler.sample(sequences, generator)
+    frame = windows["start"][:, None] + torch.arange(frames, device=windows["start"].device)
+    return {"poses": windows["poses"], "betas": windows["betas"], "frame": frame}
+
+
+def _render(renderer: SyntheticRenderer, pose: torch.Tensor, betas: torch.Tensor, view: torch.Tensor,
+            focal: torch.Tensor, generator: torch.Generator) -> dict[str, np.ndarray]:
+    """One rendered batch as arrays: images uint8 (n, 3, S, S) and the ground-truth fields."""
+    batch = renderer.render_views(pose, betas, view, focal, generator)
+    images = (denormalize_images(batch.images) * 255).round().to(torch.uint8)
+    return {"images": _numpy(images), **{k: _numpy(getattr(batch, k)) for k in _RENDERED}}
+
+
+_RENDERED = ("pose", "betas", "camera", "cam_t", "focal", "principal", "crop_kind")
+
+
+def _render_meta(renderer: SyntheticRenderer, index: MotionIndex, backend: str) -> dict:
+    return {"appearance": renderer_appearance(renderer), "held_out": _held_out_meta(index),
+            "generated_with": {"device": _device(renderer.body).type, "backend": backend, "torch": torch.__version__}}
+
+
+def _held_out_meta(index: MotionIndex) -> dict:
+    return {"seed": HELD_OUT_SEED, "minutes": HELD_OUT_MINUTES, "fps": index.fps, "frames": index.num_frames}
+
+
+def _device(body: BodyModel) -> torch.device:
+    return body.smpl.v_template.device
+
+
+def _numpy(tensor: torch.Tensor) -> np.ndarray:
+    return np.ascontiguousarray(tensor.detach().cpu().numpy())
+
+
+def _keys(cls) -> tuple[str, ...]:
+    """The array fields of a set dataclass (what its file holds besides ``meta``)."""
+    return tuple(f.name for f in fields(cls) if f.name not in ("fps", "meta", "path"))
+
+
+def _tensors(arrays: dict[str, np.ndarray], device: str | torch.device) -> dict[str, torch.Tensor]:
+    """Arrays -> tensors on ``device``; uint8 images -> normalized float crops."""
+    out = {k: torch.from_numpy(v).to(device) for k, v in arrays.items()}
+    if "images" in out:
+        out["images"] = normalize_images(out["images"].float() / 255)
+    return out
+
+
+def _file_name(name: str, params: dict) -> str:
+    tags = "_".join(f"{k}{v:g}" if isinstance(v, float) else f"{k}{v}" for k, v in params.items())
+    return f"{name}_{tags}_v{VERSION}.npz"
+
+
+def _cached(name: str, params: dict, make: Callable[[], tuple[dict[str, np.ndarray], dict]],
+            keys: tuple[str, ...], log: Callable[[str], None]) -> tuple[dict[str, np.ndarray], dict, Path]:
+    """The set's arrays and meta from its cache file, or from ``make()`` (then written)."""
+    path = benchmark_dir() / _file_name(name, params)
+    if path.is_file():
+        try:
+            return *_read(path, name, params, keys), path
+        except EmbeddedBenchmarkError as exc:
+            log(f"{exc}: regenerating it")
+    log(f"generating the embedded {name} benchmark (synthetic, seeded) into {path}")
+    arrays, extra = make()
+    meta = {"format": FORMAT, "version": VERSION, "name": name, "params": params, **extra}
+    atomic_write(path, lambda fh: np.savez(fh, meta=np.array(json.dumps(meta)), **arrays))
+    return arrays, json.loads(json.dumps(meta)), path
+
+
+def _read(path: Path, name: str, params: dict, keys: tuple[str, ...]) -> tuple[dict[str, np.ndarray], dict]:
+    """Load and check a cache file; raises ``EmbeddedBenchmarkError`` when it is not the set asked for."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        meta = json.loads(str(arrays.pop("meta")))
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
+        raise EmbeddedBenchmarkError(f"{path}: cut short or corrupt ({type(exc).__name__}: {exc})") from exc
+    expected = {"format": FORMAT, "version": VERSION, "name": name, "params": params}
+    found = {k: meta.get(k) for k in expected}
+    if found != expected:
+        raise EmbeddedBenchmarkError(f"{path}: made with other settings ({found}, expected {expected})")
+    missing = sorted(set(keys) - set(arrays))
+    if missing:
+        raise EmbeddedBenchmarkError(f"{path}: incomplete, missing {', '.join(missing)}")
+    return {k: arrays[k] for k in keys}, meta
