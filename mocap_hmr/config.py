@@ -89,6 +89,7 @@ class PoseBertConfig:
     variant: str = "paper"  # paper | released
     input: str = "smpl"  # smpl (24 x 6D poses) | h36m (17 3D keypoints: the LCRNet++ experiment, posebert_h36m)
     keypoint_noise_std: float = 0.01  # input=h36m: Gaussian noise on the keypoints (metres)
+    view: str = "camera"  # camera: root seen from random cameras, as image models predict it | world: the corpus frame
     window: int = 16  # T
     dim: int = 512  # Dt
     depth: int = 4  # L
@@ -109,6 +110,36 @@ class PoseBertConfig:
 
 
 @dataclass
+class BenchmarkConfig:
+    name: str = MISSING  # 3dpw | mpi-inf-3dhp | aistpp | mupots (docs/datasets.md)
+    path: str = MISSING  # what the loader reads: SPIN's npz, or the dataset's annotation folder
+    images: str = MISSING  # the folder its image paths are relative to
+
+
+@dataclass
+class EvalConfig:
+    run: str = ""  # the run folder to evaluate (default: out_dir)
+    out: str = ""  # where the report goes (default: <run>/eval)
+    embedded: list[str] = field(default_factory=lambda: ["image", "video", "denoising"])  # embedded benchmarks
+    image_samples: int = 256  # embedded image benchmark
+    video_sequences: int = 8  # embedded video benchmark
+    video_frames: int = 48
+    denoising_sequences: int = 32  # embedded PoseBERT denoising benchmark
+    denoising_frames: int = 64
+    real: list[BenchmarkConfig] = field(default_factory=list)  # licensed benchmarks, when you have them
+    align: str = "pelvis"  # pelvis (SPIN's protocol) | hips (VIBE, TCMR, WHAM)
+    batch_size: int = 64
+    workers: int = 2  # DataLoader processes reading real benchmark images
+
+
+@dataclass
+class DistributedConfig:
+    """Several processes (``torchrun --nproc_per_node=N train.py``); no effect in a single process."""
+
+    sync_batchnorm: bool = False  # HMR's batch norms normalise over (and adapt to) all processes' batches; CUDA only
+
+
+@dataclass
 class TrainConfig:
     out_dir: str = "runs/default"
     device: str = "auto"  # auto (cuda when available) | cpu | cuda | cuda:N
@@ -120,6 +151,8 @@ class TrainConfig:
     render: RenderConfig = field(default_factory=RenderConfig)
     mocap_spin: MocapSpinConfig = field(default_factory=MocapSpinConfig)
     posebert: PoseBertConfig = field(default_factory=PoseBertConfig)
+    distributed: DistributedConfig = field(default_factory=DistributedConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)  # read by eval.py only
 
 
 def _explain(exc: OmegaConfBaseException, source: str, config: DictConfig) -> MocapHMRError:

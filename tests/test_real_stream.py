@@ -75,3 +75,24 @@ def test_too_few_samples_and_wrong_batch_size():
         RealImageStream([Numbered(0, 3)], 4, torch.device("cpu"), workers=0)
     with pytest.raises(ValueError, match="batches of 4, not 2"):
         RealImageStream([Numbered(0, 8)], 4, torch.device("cpu"), workers=0).render(2)
+
+
+def test_processes_deal_out_each_epoch_and_resume_with_another_count():
+    def stream(rank=0, world_size=1):
+        return RealImageStream([Numbered(0, 13)], 3, torch.device("cpu"), seed=5, workers=0, rank=rank,
+                               world_size=world_size)
+
+    one = stream()
+    single = [ids(one.render(3)) for _ in range(4)]  # epoch 0: 4 batches of 3 (one sample left over)
+    ranks = [stream(r, 2) for r in range(2)]
+    dealt = [[ids(s.render(3)) for _ in range(2)] for s in ranks]
+    assert dealt == [[single[0], single[2]], [single[1], single[3]]]  # in turn: no sample read twice
+    assert [ids(s.render(3)) for s in ranks][0] != single[0]  # both roll over into epoch 1 together
+    half = stream(0, 2)
+    half.render(3)
+    assert half.state_dict() == {"epoch": 0, "batch": 2}  # batches read by both processes
+    resumed = stream()
+    resumed.load_state_dict(half.state_dict())
+    assert [ids(resumed.render(3)) for _ in range(2)] == single[2:]
+    with pytest.raises(DatasetError, match="fewer than the real half of a batch \\(3\\) on each of 5 processes"):
+        stream(0, 5)

@@ -7,6 +7,10 @@ MPI-INF-3DHP 0.1); datasets without one split what is left in proportion to thei
 union; with shares, an epoch is as many samples drawn with replacement by those probabilities.
 The order is a function of (seed, epoch) and the stream's position is two integers, so a
 resumed run reads exactly the batches an uninterrupted one would have.
+
+Several processes (``rank`` of ``world_size``) deal each epoch's batches out in turn: rank r
+reads batches r, r + N, r + 2N ..., so no two read the same samples. The position counts the
+batches all of them have read, so it means the same thing to any number of processes.
 """
 
 from __future__ import annotations
@@ -43,13 +47,14 @@ class RealImageStream:
     ``has_smpl`` / ``has_3d`` say which targets exist. ``state_dict()`` is the position."""
 
     def __init__(self, datasets: list[SpinDataset], batch_size: int, device: torch.device, seed: int = 0,
-                 workers: int = 2, shares: Sequence[float | None] | None = None):
+                 workers: int = 2, shares: Sequence[float | None] | None = None, rank: int = 0, world_size: int = 1):
         self.datasets, self.batch_size, self.device = datasets, batch_size, device
-        self.seed, self.workers = seed, workers
+        self.seed, self.workers, self.rank, self.world_size = seed, workers, rank, world_size
         self.union = ConcatDataset(datasets)
-        if len(self.union) < batch_size:
+        if len(self.union) < batch_size * world_size:
+            each = f" on each of {world_size} processes" if world_size > 1 else ""
             raise DatasetError(f"mocap_spin.real: {len(self.union)} samples in all, fewer than the real half of a "
-                               f"batch ({batch_size})")
+                               f"batch ({batch_size}){each}")
         self.weights = sample_weights([len(d) for d in datasets], shares or [None] * len(datasets))
         self.epoch, self.batch = 0, 0
         self.iterator = None
@@ -66,9 +71,10 @@ class RealImageStream:
         for dataset in self.datasets:
             dataset.epoch = self.epoch
         order = self._order(self.epoch)
-        batches = order[: len(order) // self.batch_size * self.batch_size].view(-1, self.batch_size)
+        step = self.batch_size * self.world_size  # every process gets as many batches
+        batches = order[: len(order) // step * step].view(-1, self.batch_size)[self.batch + self.rank:: self.world_size]
         # its own generator: creating the iterator draws a worker seed, which must not move the global RNG
-        loader = DataLoader(self.union, batch_sampler=batches[self.batch:].tolist(), num_workers=self.workers,
+        loader = DataLoader(self.union, batch_sampler=batches.tolist(), num_workers=self.workers,
                             pin_memory=self.device.type == "cuda", generator=torch.Generator().manual_seed(self.seed))
         self.iterator = iter(loader)
 
@@ -80,14 +86,16 @@ class RealImageStream:
             self.epoch, self.batch = self.epoch + 1, 0
             self._start_epoch()
             sample = next(self.iterator)
-        self.batch += 1
+        self.batch += self.world_size
         return sample
 
     def state_dict(self) -> dict:
         return {"epoch": self.epoch, "batch": self.batch}
 
     def load_state_dict(self, state: dict) -> None:
-        self.epoch, self.batch, self.iterator = state["epoch"], state["batch"], None
+        self.epoch, self.iterator = state["epoch"], None
+        # saved by another number of processes: from the last whole step of this many before it
+        self.batch = state["batch"] // self.world_size * self.world_size
 
     def render(self, n: int, generator: torch.Generator | None = None) -> SyntheticBatch:
         if n != self.batch_size:

@@ -24,7 +24,7 @@ MODES = ("bn", "bn+regressor", "regressor", "regressor+last-1", "regressor+last-
 class _FrozenStatisticsBN:
     """Keeps the batch-norm layers of ``frozen`` in eval mode when the model trains."""
 
-    def __init__(self, frozen: list[nn.BatchNorm2d]):
+    def __init__(self, frozen: list[nn.BatchNorm2d | nn.SyncBatchNorm]):
         self.frozen = frozen
 
     def __call__(self, model: nn.Module, _inputs) -> None:
@@ -33,8 +33,8 @@ class _FrozenStatisticsBN:
                 bn.eval()
 
 
-def _batch_norms(module: nn.Module) -> list[nn.BatchNorm2d]:
-    return [m for m in module.modules() if isinstance(m, nn.BatchNorm2d)]
+def _batch_norms(module: nn.Module) -> list[nn.BatchNorm2d | nn.SyncBatchNorm]:
+    return [m for m in module.modules() if isinstance(m, nn.BatchNorm2d | nn.SyncBatchNorm)]
 
 
 def select_trainable(model: HMR, mode: str = "bn") -> int:

@@ -14,6 +14,7 @@ from dataclasses import fields
 
 import torch
 from omegaconf import DictConfig
+from torch import nn
 
 from mocap_hmr.body import BodyModel
 from mocap_hmr.data.real_stream import RealImageStream
@@ -34,6 +35,7 @@ from mocap_hmr.losses import (
 from mocap_hmr.models.checkpoints import load_weights, read_checkpoint, state_dict_of
 from mocap_hmr.models.finetune import select_trainable, trainable_parameters
 from mocap_hmr.models.hmr import HMR, HMROutput, load_mean_params
+from mocap_hmr.training.distributed import all_finite
 from renderers.synthetic import SyntheticBatch
 from samplers.cameras import FLIP
 
@@ -55,11 +57,16 @@ def build_hmr(cfg: DictConfig, device: torch.device) -> HMR:
 
 
 class MocapSpinTrainer:
-    """Owns the model, optimizer and scheduler; ``step(generator)`` runs one update."""
+    """Owns the model, optimizer and scheduler; ``step(generator)`` runs one update.
+    sync_batchnorm: HMR's batch norms as ``SyncBatchNorm``, for several processes (README,
+    "Several GPUs")."""
 
-    def __init__(self, cfg: DictConfig, body: BodyModel, synthetic, real, device: torch.device, log=print):
+    def __init__(self, cfg: DictConfig, body: BodyModel, synthetic, real, device: torch.device, log=print,
+                 sync_batchnorm: bool = False):
         self.cfg, self.body, self.synthetic, self.real, self.device = cfg, body, synthetic, real, device
         self.model = build_hmr(cfg, device)
+        if sync_batchnorm:  # before select_trainable, which keeps a list of the frozen batch norms
+            self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
         total = sum(p.numel() for p in self.model.parameters())
         trainable = select_trainable(self.model, cfg.trainable)
         log(f"mocap_spin: {cfg.backbone}, trainable '{cfg.trainable}': {trainable:,} of {total:,} parameters "
@@ -141,7 +148,7 @@ class MocapSpinTrainer:
         self.last_batch = self.batch(generator)
         terms = self.losses(self.last_batch)
         loss = terms["loss"]
-        if not torch.isfinite(loss):
+        if not all_finite(loss):  # with several processes: all skip the backward, or none
             return {k: float(v.detach()) for k, v in terms.items()}
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -11,6 +11,11 @@ initialisation rather than a checkpoint, ``mocap_spin_start.pt`` (that initialis
 "starting model" ``eval.py`` compares with), ``posebert.pt`` (the trained PoseBERT, for
 ``mocap-hmr smooth``), ``tensorboard/`` (the same metrics and pictures
 as TensorBoard events, one file per start of the run; ``tensorboard=false`` turns it off).
+
+``torchrun --nproc_per_node=N train.py``: N processes (``training.distributed``), each on its
+own batches of the per-process batch sizes, drawn from its own generator, with the models in
+DDP; metrics are averaged over the processes and ``samples_per_s`` counts them all; rank 0
+alone writes the run folder; the checkpoint keeps every rank's RNG states (``rng_ranks``).
 """
 
 from __future__ import annotations
@@ -37,6 +42,18 @@ from mocap_hmr.models.posebert import save_posebert
 from mocap_hmr.paths import cache_dir
 from mocap_hmr.progress import progress
 from mocap_hmr.training.checkpointing import load_checkpoint, save_checkpoint
+from mocap_hmr.training.distributed import (
+    DistContext,
+    barrier,
+    cleanup,
+    gather,
+    init_distributed,
+    main_first,
+    mean_over_processes,
+    rank_seed,
+    unwrap,
+    wrap,
+)
 from mocap_hmr.training.mocap_spin import MocapSpinTrainer
 from mocap_hmr.training.pictures import overlay_picture
 from mocap_hmr.training.posebert_step import PoseBertTrainer
@@ -48,21 +65,13 @@ REFERENCE_MOTION_SEED = 1
 REFERENCE_MOTION_MINUTES = 10.0
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise MocapHMRError(f"device={name}: CUDA is not available here (use device=cpu or device=auto)")
-    return device
-
-
 def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=print,
-                  index: MotionIndex | None = None):
+                  index: MotionIndex | None = None, rank: int = 0, world_size: int = 1):
     """The synthetic renderer and the real-half source: SPIN's datasets when
-    ``mocap_spin.real`` lists some, else a *reference domain*: renderings of the body's bare
-    skin (no clothes, no augmentation) in poses of its own (a second procedural corpus) --
-    synthetic, and said so. ``index``: the motion corpus already on ``device`` (else loaded)."""
+    ``mocap_spin.real`` lists some (each epoch dealt out to the ``world_size`` processes), else a
+    *reference domain*: renderings of the body's bare skin (no clothes, no augmentation) in poses
+    of its own (a second procedural corpus) -- synthetic, and said so. ``index``: the motion
+    corpus already on ``device`` (else loaded)."""
     motion_index = index or load_motion(cfg, device, log)
     common = {"image_size": cfg.render.image_size, "backend": cfg.render.backend, "device": device,
               "backgrounds": cfg.render.backgrounds, "texture_size": cfg.render.texture_size}
@@ -75,7 +84,7 @@ def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=pr
         n_real = spin.batch_size - round(spin.batch_size * spin.synthetic_fraction)
         log(f"mocap_spin: real half from {len(datasets)} dataset(s), {sum(len(d) for d in datasets):,} samples")
         return synthetic, RealImageStream(datasets, n_real, device, seed=cfg.seed, workers=spin.real_workers,
-                                          shares=[d.share for d in spin.real])
+                                          shares=[d.share for d in spin.real], rank=rank, world_size=world_size)
     reference_index = default_motion_index(
         fps=cfg.motion.fps, minutes=REFERENCE_MOTION_MINUTES, seed=REFERENCE_MOTION_SEED,
         root=cache_dir() / "reference_motion", log=log)
@@ -97,6 +106,23 @@ def _restore_rng(generator: torch.Generator, state: dict) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _resume_rng(generator: torch.Generator, state: dict, ctx: DistContext, log) -> None:
+    """This rank's RNG states from the checkpoint; a rank it has none for keeps its fresh seed."""
+    saved = state.get("rng_ranks", [state["rng"]])  # checkpoints from before rng_ranks: one process
+    if ctx.rank < len(saved):
+        _restore_rng(generator, saved[ctx.rank])
+    before, now = len(saved), ctx.world_size
+    if before != now:
+        log(f"the checkpoint was written by {before} process(es), this run has {now}: models, optimizers and "
+            f"steps continue; sampler streams continue for {_ranks(0, min(before, now) - 1)}"
+            + (f", restart for {_ranks(before, now - 1)} (seeded from seed and rank)" if now > before
+               else f" and end for {_ranks(now, before - 1)}"))
+
+
+def _ranks(first: int, last: int) -> str:
+    return f"rank {first}" if first == last else f"ranks {first}-{last}"
 
 
 class _MetricsLog:
@@ -153,14 +179,17 @@ def load_motion(cfg: DictConfig, device: torch.device, log=print) -> MotionIndex
     return load_index(cfg.motion.index or default_motion_index(fps=cfg.motion.fps, log=log), device=device)
 
 
-def _tasks(cfg: DictConfig, body: BodyModel, device: torch.device, log) -> list[_Task]:
+def _tasks(cfg: DictConfig, body: BodyModel, ctx: DistContext, log) -> list[_Task]:
     """The enabled models' trainers, sharing one copy of the motion corpus on the device."""
-    tasks = []
+    tasks, device = [], ctx.device
     index = load_motion(cfg, device, log) if cfg.mocap_spin.enabled or cfg.posebert.enabled else None
     if cfg.mocap_spin.enabled:
-        synthetic, real = build_streams(cfg, body, device, log, index=index)
+        synthetic, real = build_streams(cfg, body, device, log, index=index, rank=ctx.rank,
+                                        world_size=ctx.world_size)
         spin = cfg.mocap_spin
-        tasks.append(_Task("mocap_spin", MocapSpinTrainer(spin, body, synthetic, real, device, log=log),
+        sync_batchnorm = cfg.distributed.sync_batchnorm and ctx.world_size > 1
+        tasks.append(_Task("mocap_spin", MocapSpinTrainer(spin, body, synthetic, real, device, log=log,
+                                                          sync_batchnorm=sync_batchnorm),
                            spin.iterations, spin.batch_size, spin.log_every, spin.checkpoint_every))
     if cfg.posebert.enabled:
         pb = cfg.posebert
@@ -172,68 +201,92 @@ def _tasks(cfg: DictConfig, body: BodyModel, device: torch.device, log) -> list[
 def train(cfg: DictConfig, log=print) -> Path:
     """Run (or resume) the configured training; returns the run folder. MoCap-SPIN and
     PoseBERT steps interleave in proportion to their step budgets (the one further behind
-    goes next), sharing the device, the body model and the motion index."""
+    goes next), sharing the device, the body model and the motion index. Under torchrun this
+    is one process of several (``training.distributed``); ranks other than 0 log nothing."""
+    ctx = init_distributed(cfg)
+    try:
+        return _train(cfg, ctx, log if ctx.is_main else lambda message: None)
+    finally:
+        cleanup()
+
+
+def _train(cfg: DictConfig, ctx: DistContext, log) -> Path:
     out = Path(cfg.out_dir)
     ckpt_path = out / "checkpoints" / "last.pt"
-    device = resolve_device(cfg.device)
+    device = ctx.device
     state = load_checkpoint(ckpt_path, device) if cfg.resume else None
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
-    torch.manual_seed(cfg.seed)
-    generator = torch.Generator(device=device).manual_seed(cfg.seed)
-    body = BodyModel(resolve_body_model(cfg.body.model_path, log=log)).to(device)
-    tasks = _tasks(cfg, body, device, log)
+    if ctx.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
+    seed = rank_seed(cfg.seed, ctx.rank)
+    torch.manual_seed(seed)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    with main_first(ctx):  # rank 0 builds what the cache lacks (stand-in body, corpora), the others read it
+        body = BodyModel(resolve_body_model(cfg.body.model_path, log=log)).to(device)
+        tasks = _tasks(cfg, body, ctx, log)
     if not tasks:
         log("mocap_spin.enabled=false and posebert.enabled=false: nothing to train")
         return out
+    if ctx.world_size > 1:
+        log(f"{ctx.world_size} processes on {device.type}; batch sizes are per process: "
+            + ", ".join(f"{t.name} {ctx.world_size} x {t.batch_size}" for t in tasks)
+            + f" samples per step; distributed.sync_batchnorm={cfg.distributed.sync_batchnorm}")
     if state is not None:
         for task in tasks:
             task.trainer.load_state_dict(state[task.name])
             task.done = state["done"][task.name]
-        _restore_rng(generator, state["rng"])
+        _resume_rng(generator, state, ctx, log)
         log(f"resumed from {ckpt_path} at " + ", ".join(f"{t.name} step {t.done}" for t in tasks))
-    elif cfg.mocap_spin.enabled and not cfg.mocap_spin.checkpoint:
-        save_spin_checkpoint(tasks[0].trainer.model, out / START_MODEL)
+    elif ctx.is_main and cfg.mocap_spin.enabled and not cfg.mocap_spin.checkpoint:
+        save_spin_checkpoint(tasks[0].trainer.model, out / START_MODEL)  # rank 0's: DDP broadcasts it
     for task in tasks:
-        task.metrics = _MetricsLog(out / f"metrics_{task.name}.csv", keep_until=task.done)
-    events = EventWriter(out / "tensorboard") if cfg.tensorboard else None
+        task.trainer.model = wrap(task.trainer.model, ctx)
+    events = None
+    if ctx.is_main:
+        for task in tasks:
+            task.metrics = _MetricsLog(out / f"metrics_{task.name}.csv", keep_until=task.done)
+        events = EventWriter(out / "tensorboard") if cfg.tensorboard else None
     try:
-        _loop(cfg, tasks, generator, body, out, ckpt_path, events)
+        _loop(cfg, tasks, generator, body, out, ckpt_path, events, ctx)
     finally:
         if events is not None:
             events.close()
+    barrier()  # every process returns once rank 0 has written the last checkpoint and models
     log(f"run folder: {out} (metrics_*.csv, checkpoints/last.pt, pictures/, mocap_spin.pt, posebert.pt"
         + (", tensorboard/)" if events else ")"))
     return out
 
 
 def _loop(cfg: DictConfig, tasks: list[_Task], generator: torch.Generator, body: BodyModel, out: Path,
-          ckpt_path: Path, events: EventWriter | None) -> None:
-    """Step the tasks until each has done its iterations, logging, drawing and checkpointing."""
+          ckpt_path: Path, events: EventWriter | None, ctx: DistContext) -> None:
+    """Step the tasks until each has done its iterations, logging, drawing and checkpointing
+    (every process steps and checkpoints together; rank 0 alone writes)."""
 
     def checkpoint() -> None:
-        save_checkpoint(ckpt_path, {"done": {t.name: t.done for t in tasks},
-                                    **{t.name: t.trainer.state_dict() for t in tasks},
-                                    "rng": _rng_state(generator), "config": OmegaConf.to_container(cfg)})
+        rng = gather(_rng_state(generator))
+        if ctx.is_main:
+            save_checkpoint(ckpt_path, {"done": {t.name: t.done for t in tasks},
+                                        **{t.name: t.trainer.state_dict() for t in tasks},
+                                        "rng": rng[0], "rng_ranks": rng, "config": OmegaConf.to_container(cfg)})
 
     total, started = sum(t.iterations for t in tasks), time.perf_counter()
     first = {t.name: t.done for t in tasks}
-    for _ in progress(range(sum(t.done for t in tasks), total), total - sum(t.done for t in tasks), "training",
-                      unit="steps"):
+    steps = range(sum(t.done for t in tasks), total)
+    for _ in progress(steps, len(steps), "training", unit="steps") if ctx.is_main else steps:
         task = min((t for t in tasks if t.done < t.iterations), key=lambda t: t.fraction)
-        terms = task.trainer.step(generator)
+        terms = mean_over_processes(task.trainer.step(generator), ctx.device)  # every process stops on NaN
         if not all(math.isfinite(v) for v in terms.values()):
             raise MocapHMRError(f"{task.name}: the loss became {terms['loss']} at step {task.done + 1}; training "
                                 f"stopped and this state was not saved (the last checkpoint, if any, is {ckpt_path})")
         task.done += 1
         finished = task.done == task.iterations
-        if task.done % task.log_every == 0 or finished:
-            rate = (task.done - first[task.name]) * task.batch_size / (time.perf_counter() - started)
+        if ctx.is_main and (task.done % task.log_every == 0 or finished):
+            rate = (task.done - first[task.name]) * task.batch_size * ctx.world_size / (time.perf_counter() - started)
             task.metrics.write(task.done, terms, samples_per_s=rate)
             if events:
                 events.add_scalars({f"{task.name}/{k}": v for k, v in {**terms, "samples_per_s": rate}.items()},
                                    task.done)
-        if task.name == "mocap_spin" and (task.done % cfg.mocap_spin.picture_every == 0 or finished):
+        if ctx.is_main and task.name == "mocap_spin" and (task.done % cfg.mocap_spin.picture_every == 0 or finished):
             out_model, pred = task.trainer.last_output
             picture = overlay_picture(task.trainer.last_batch.images, pred.vertices, out_model.camera, body.faces)
             write_png(out / "pictures" / f"step_{task.done:06d}.png", picture)
@@ -241,9 +294,9 @@ def _loop(cfg: DictConfig, tasks: list[_Task], generator: torch.Generator, body:
                 events.add_image("mocap_spin/predictions", picture, task.done)
         if task.done % task.checkpoint_every == 0 or all(t.done == t.iterations for t in tasks):
             checkpoint()
-        if task.name == "mocap_spin" and finished:
-            save_spin_checkpoint(task.trainer.model, out / FINAL_MODEL)
-        if task.name == "posebert" and finished:
-            save_posebert(task.trainer.model, out / "posebert.pt", task.trainer.model_config)
+        if ctx.is_main and task.name == "mocap_spin" and finished:
+            save_spin_checkpoint(unwrap(task.trainer.model), out / FINAL_MODEL)
+        if ctx.is_main and task.name == "posebert" and finished:
+            save_posebert(unwrap(task.trainer.model), out / "posebert.pt", task.trainer.model_config)
 
 
