@@ -46,3 +46,9 @@ def regressed_joints(rotmats: torch.Tensor, rest_joints: torch.Tensor,
     offsets, shares = anchors
     world_rot, world_pos = _chain(rotmats, rest_joints)
     return torch.einsum("...kab,jkb->...ja", world_rot, offsets) + torch.einsum("jk,...kc->...jc", shares, world_pos)
+
+
+def turn_root(rotmat: torch.Tensor, view: torch.Tensor) -> torch.Tensor:
+    """Sequences rotmat (B, T, 24, 3, 3) seen from ``view`` (B, 3, 3): every frame's root
+    rotation premultiplied by it (the body turns about its root joint)."""
+    return torch.cat([view[:, None, None] @ rotmat[:, :, :1], rotmat[:, :, 1:]], 2)

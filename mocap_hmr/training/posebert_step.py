@@ -5,12 +5,16 @@ Loss (as naver/posebert describes its training): L2 on the rotation matrices of 
 joints (global orientation and body pose) plus L2 on the 3D joints the poses give a body
 (forward kinematics from the body model's rest joints), averaged over frames.
 
-Keypoint input (``posebert.input=h36m``, the paper's LCRNet++ experiment): each window is
-seen from a random camera (turned about the vertical by a uniform angle, then into OpenCV's
-y-down axes); the input is the H36M joints of the noisy poses (regressed from the skinned
-body without building the mesh) plus Gaussian noise of ``keypoint_noise_std`` metres,
-rescaled to the body's rest skeleton and turned into ``keypoint_features``; the target is
-the clean pose with its root in that camera's frame."""
+Views (``posebert.view``): image models predict the global orientation in their camera's
+frame (OpenCV axes, y down), not in the corpus's Y-up world frame, so by default
+(``camera``) each window is seen from a random camera drawn like the renderer's (Tait-Bryan
+yaw, pitch, roll): the root of inputs and targets turns into that camera's frame. ``world``
+keeps the corpus frame (for smoothing world-frame motion).
+
+Keypoint input (``posebert.input=h36m``, the paper's LCRNet++ experiment): the input is the
+H36M joints of the noisy poses (regressed from the skinned body without building the mesh)
+plus Gaussian noise of ``keypoint_noise_std`` metres, rescaled to the body's rest skeleton
+and turned into ``keypoint_features``."""
 
 from __future__ import annotations
 
@@ -18,15 +22,17 @@ import torch
 from omegaconf import DictConfig
 
 from mocap_hmr.body import BodyModel
-from mocap_hmr.body.kinematics import forward_kinematics, regressed_joints, regressor_anchors
+from mocap_hmr.body.kinematics import forward_kinematics, regressed_joints, regressor_anchors, turn_root
 from mocap_hmr.data.motion_index import MotionIndex
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix
 from mocap_hmr.models.keypoint_input import keypoint_features
 from mocap_hmr.models.posebert import build_posebert, mean_pose_6d
-from samplers.cameras import FLIP
+from mocap_hmr.training.distributed import all_finite
+from samplers.cameras import FLIP, CameraSampler
 from samplers.sequences import SequenceSampler
 
+VIEWS = ("camera", "world")
 MEAN_POSE_FRAMES = 20_000  # frames the mean pose is estimated from
 
 
@@ -50,6 +56,9 @@ class PoseBertTrainer:
                                                   body.smpl.v_template, self.rest_joints)
         mean_pose = mean_pose_6d(index.poses[::stride].cpu())  # kept in the model's init_pose buffer
         self.model = build_posebert(cfg.variant, init_pose=mean_pose, **self.model_config).to(device)
+        if cfg.view not in VIEWS:
+            raise MocapHMRError(f"posebert.view='{cfg.view}' is not one of {', '.join(VIEWS)}")
+        self.cameras = CameraSampler()
         self.sampler = SequenceSampler(index, window=cfg.window, fps=cfg.fps, masked_frames=cfg.masked_frames,
                                        mask_mode=cfg.mask_mode, noise_std=cfg.noise_std,
                                        random_pose=cfg.random_pose, random_joint=cfg.random_joint)
@@ -64,8 +73,11 @@ class PoseBertTrainer:
             batch = self.sampler.sample(self.cfg.batch_size, generator)
             target = axis_angle_to_matrix(batch["poses"])  # (B, T, 24, 3, 3)
             inputs = axis_angle_to_matrix(batch["inputs"])
+            if self.cfg.view == "camera":
+                view = FLIP.to(self.device) @ self.cameras.sample(len(target), generator)["R"]  # (B, 3, 3)
+                inputs, target = turn_root(inputs, view), turn_root(target, view)
             if self.cfg.input == "h36m":
-                inputs, target = self._keypoint_inputs(inputs, target, generator)
+                inputs = self._keypoint_inputs(inputs, generator)
             target_joints = forward_kinematics(target, self.rest_joints)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
             pred = self.model(inputs, batch["observed"]).rotmat.float()
@@ -73,25 +85,18 @@ class PoseBertTrainer:
         joints = ((forward_kinematics(pred, self.rest_joints) - target_joints) ** 2).sum(-1).mean()
         loss = self.cfg.rotation_weight * rotation + self.cfg.joints_weight * joints
         terms = {"loss": loss, "rotation": rotation, "joints": joints}
-        if torch.isfinite(loss):
+        if all_finite(loss):  # every process agrees, or the gradient all-reduce would mismatch
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
         return {k: float(v.detach()) for k, v in terms.items()}
 
-    def _keypoint_inputs(self, inputs: torch.Tensor, target: torch.Tensor, generator: torch.Generator
-                         ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Noisy rotations (B, T, 24, 3, 3) -> keypoint features (B, T, 54) seen from a random
-        camera, and the target (B, T, 24, 3, 3) with its root turned into that camera's frame."""
-        b = inputs.shape[0]
-        yaw = (2 * torch.rand(b, device=self.device, generator=generator) - 1) * torch.pi
-        view = FLIP.to(self.device) @ axis_angle_to_matrix(yaw[:, None] * torch.tensor([0.0, 1.0, 0.0],
-                                                                                     device=self.device))
-        target = torch.cat([view[:, None, None] @ target[:, :, :1], target[:, :, 1:]], 2)
-        joints = regressed_joints(inputs, self.rest_joints, self.h36m_anchors) @ view[:, None].transpose(-1, -2)
+    def _keypoint_inputs(self, inputs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """Noisy rotations (B, T, 24, 3, 3) -> keypoint features (B, T, 54)."""
+        joints = regressed_joints(inputs, self.rest_joints, self.h36m_anchors)
         joints = joints + self.cfg.keypoint_noise_std * torch.randn(joints.shape, device=self.device,
                                                                     generator=generator)
-        return keypoint_features(joints, self.model.skeleton), target
+        return keypoint_features(joints, self.model.skeleton)
 
     def state_dict(self) -> dict:
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()}
