@@ -1,0 +1,188 @@
+"""``python eval.py``: a training run's image models (its starting model and MoCap-SPIN), with
+and without PoseBERT on top, on the embedded benchmarks and on the licensed ones configured
+under ``eval.real``; writes ``report.md`` / ``report.json`` (tables laid out like the paper's
+Tables 1, 4 and 6), the Figure 7 gain histogram and the training curves into ``eval.out``.
+
+Methods: "starting model" (``mocap_spin.checkpoint``, or the initialisation the run saved
+as ``mocap_spin_start.pt``) and "MoCap-SPIN" (the run's ``mocap_spin.pt``); on video
+benchmarks each also "+ PoseBERT" (the run's ``posebert.pt``). Image-model predictions are
+cached under ``<out>/predictions`` and reused while the weights and benchmark are unchanged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from omegaconf import DictConfig
+
+from mocap_hmr.body import BodyModel
+from mocap_hmr.body.kinematics import turn_root
+from mocap_hmr.body.standin import resolve_body_model
+from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.evaluation.benchmark_eval import Method, Truth, evaluate_benchmark, refine_tracks
+from mocap_hmr.evaluation.embedded import denoising_set, image_test_set, video_test_set
+from mocap_hmr.evaluation.predict import load_image_model
+from mocap_hmr.evaluation.real import load_real
+from mocap_hmr.evaluation.report import gain_histogram, training_curves, write_report
+from mocap_hmr.evaluation.results import Result
+from mocap_hmr.evaluation.scoring import body_points, score_frames, sequence_accel_error
+from mocap_hmr.geometry import axis_angle_to_matrix
+from mocap_hmr.metrics import ALIGNS, Protocol
+from mocap_hmr.models.posebert import PoseBERT, load_posebert
+from mocap_hmr.training.distributed import resolve_device
+from mocap_hmr.training.runner import FINAL_MODEL, START_MODEL
+from samplers.cameras import FLIP, CameraSampler
+
+EMBEDDED = ("image", "video", "denoising")
+DENOISING_VIEW_SEED = 0
+
+
+def image_methods(cfg: DictConfig, run: Path) -> list[Method]:
+    """The starting model (when its weights exist) and the run's MoCap-SPIN."""
+    final = run / FINAL_MODEL
+    if not final.is_file():
+        raise MocapHMRError(f"{run}: no {FINAL_MODEL} to evaluate; train first (python train.py out_dir={run}) or "
+                            "point eval.run at a finished run")
+    start = Path(cfg.mocap_spin.checkpoint) if cfg.mocap_spin.checkpoint else run / START_MODEL
+    return ([Method("starting model", start)] if start.is_file() else []) + [Method("MoCap-SPIN", final)]
+
+
+def smpl_protocol(align: str) -> Protocol:
+    """The 14 LSP joints from the mesh's H36M joints, centred on the pelvis (SPIN) or the hips (VIBE)."""
+    if align not in ALIGNS or align == "none":
+        raise MocapHMRError(f"eval.align='{align}' is not one of pelvis, hips")
+    return Protocol("lsp14", align, name="SPIN" if align == "pelvis" else "VIBE")
+
+
+def _truth(body: BodyModel, pose: torch.Tensor, betas: torch.Tensor, **video) -> Truth:
+    vertices, joints = body_points(body, axis_angle_to_matrix(pose.reshape(-1, 24, 3)), betas.reshape(-1, 10))
+    return Truth(joints=joints, vertices=vertices, **video)
+
+
+def _batches(images: torch.Tensor, size: int):
+    return lambda: (images[i:i + size] for i in range(0, len(images), size))
+
+
+def embedded_image(cfg, body, methods, load_model, protocol, cache, log) -> list[Result]:
+    data = image_test_set(body, cfg.render.image_size, n=cfg.eval.image_samples, device="cpu", log=log)
+    truth = _truth(body, data.pose, data.betas)
+    bs = cfg.eval.batch_size
+    return evaluate_benchmark("embedded-image", _batches(data.images, bs), -(-len(data.images) // bs), truth, methods,
+                              load_model, body, protocol, cache, data.meta)
+
+
+def embedded_video(cfg, body, methods, load_model, protocol, cache, posebert, log) -> list[Result]:
+    data = video_test_set(body, cfg.render.image_size, sequences=cfg.eval.video_sequences,
+                          frames=cfg.eval.video_frames, device="cpu", log=log)
+    s, t = data.pose.shape[:2]
+    truth = _truth(body, data.pose, data.betas[:, None].expand(s, t, 10),
+                   sequences=list(np.arange(s * t).reshape(s, t)), frames=np.tile(np.arange(t), s), fps=data.fps)
+    bs = cfg.eval.batch_size
+    images = data.images.flatten(0, 1)
+    return evaluate_benchmark("embedded-video", _batches(images, bs), -(-len(images) // bs), truth, methods,
+                              load_model, body, protocol, cache, data.meta, posebert=posebert)
+
+
+def embedded_denoising(cfg, body, posebert: PoseBERT, protocol, log) -> list[Result]:
+    """PoseBERT on held-out motion corrupted the way image models err, each sequence seen from
+    a camera of the renderer's distribution (its root in that camera's frame, as image models
+    predict it; ``posebert.view=world`` keeps the corpus frame): the corrupted input (dropped
+    frames hold the last seen pose, as a per-frame pipeline would show them) and PoseBERT's
+    output, both scored against the clean motion."""
+    data = denoising_set(sequences=cfg.eval.denoising_sequences, frames=cfg.eval.denoising_frames, log=log)
+    s, t = data.clean.shape[:2]
+    view = torch.eye(3).expand(s, 3, 3)
+    if cfg.posebert.view == "camera":
+        view = FLIP @ CameraSampler().sample(s, torch.Generator().manual_seed(DENOISING_VIEW_SEED))["R"]
+    clean, noisy = (turn_root(axis_angle_to_matrix(p), view) for p in (data.clean, torch.nan_to_num(data.noisy)))
+    betas = data.betas[:, None].expand(s, t, 10)
+    sequences, frames = list(np.arange(s * t).reshape(s, t)), np.tile(np.arange(t), s)
+    vertices, joints = body_points(body, clean.flatten(0, 1), betas.reshape(-1, 10))
+    truth = Truth(joints=joints, vertices=vertices, sequences=sequences, frames=frames, fps=data.fps)
+    held = noisy[torch.arange(s)[:, None], _last_seen(data.observed)].flatten(0, 1)
+    noisy = noisy.flatten(0, 1)
+    refined = refine_tracks(torch.where(data.observed.reshape(-1, 1, 1, 1), noisy, float("nan")), sequences, frames,
+                            posebert)
+    results = []
+    for method, rotmat in (("corrupted input", held), ("PoseBERT", refined)):
+        vertices, joints = body_points(body, rotmat, betas.reshape(-1, 10))
+        per_sample = score_frames(joints, truth.joints, protocol, vertices, truth.vertices)
+        metrics = {k: float(v.mean()) for k, v in per_sample.items()}
+        metrics["accel_error"] = float(sequence_accel_error(joints, truth.joints, sequences, protocol).mean())
+        results.append(Result(method, "embedded-denoising", "video", {**protocol.as_dict(), "fps": data.fps,
+                                                                      **data.meta.get("params", {})},
+                              metrics, per_sample, len(rotmat)))
+    return results
+
+
+def _last_seen(observed: torch.Tensor) -> torch.Tensor:
+    """(S, T) bool -> (S, T) index of the latest observed frame at or before each frame (the
+    first observed one before any is seen; frame 0 when a sequence has none)."""
+    t = observed.shape[1]
+    seen = torch.where(observed, torch.arange(t), -1).cummax(1).values
+    first = torch.where(observed.any(1), observed.float().argmax(1), 0)
+    return torch.where(seen < 0, first[:, None], seen)
+
+
+def evaluate(cfg: DictConfig, log=print) -> dict[str, Path]:
+    """Evaluate the run ``eval.run`` (default ``out_dir``); returns the written files."""
+    run = Path(cfg.eval.run or cfg.out_dir)
+    out = Path(cfg.eval.out or run / "eval")
+    unknown = sorted(set(cfg.eval.embedded) - set(EMBEDDED))
+    if unknown:
+        raise MocapHMRError(f"eval.embedded: unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(EMBEDDED)}")
+    device = resolve_device(cfg.device)
+    methods = image_methods(cfg, run)
+    body = BodyModel(resolve_body_model(cfg.body.model_path, log=log)).to(device)
+    posebert_path = run / "posebert.pt"
+    posebert = load_posebert(posebert_path, device) if posebert_path.is_file() else None
+    if posebert is not None and posebert.input != "smpl":
+        log(f"eval: {posebert_path} reads 3D keypoints, not SMPL poses; it is left out of the video benchmarks")
+        posebert = None
+    protocol = smpl_protocol(cfg.eval.align)
+    cache = out / "predictions"
+
+    def load_model(weights: Path):
+        return load_image_model(cfg.mocap_spin, weights, device)
+
+    results = []
+    if "image" in cfg.eval.embedded:
+        results += embedded_image(cfg, body, methods, load_model, protocol, cache, log)
+    if "video" in cfg.eval.embedded:
+        results += embedded_video(cfg, body, methods, load_model, protocol, cache, posebert, log)
+    if "denoising" in cfg.eval.embedded and posebert is not None:
+        results += embedded_denoising(cfg, body, posebert, protocol, log)
+    for entry in cfg.eval.real:
+        bench = load_real(entry, cfg.render.image_size, cfg.eval.align, cfg.body.model_path, device, log)
+        loader = torch.utils.data.DataLoader(bench.crops, batch_size=cfg.eval.batch_size,
+                                             num_workers=cfg.eval.workers)
+        results += evaluate_benchmark(entry.name, lambda loader=loader: loader, len(loader), bench.truth, methods,
+                                      load_model, body, bench.protocol, cache, {"path": entry.path},
+                                      posebert=posebert)
+    if not results:
+        raise MocapHMRError("nothing to evaluate: eval.embedded is empty and eval.real lists no benchmark")
+    notes = [f"run: {run}", "embedded-* benchmarks are synthetic (docs/embedded_benchmarks.md): their numbers "
+             "compare models with each other, not with published numbers"]
+    files = write_report(results, out, f"Evaluation of {run}", notes)
+    files.update(_pictures(results, run, out))
+    log((out / "report.md").read_text())
+    return files
+
+
+def _pictures(results: list[Result], run: Path, out: Path) -> dict[str, Path]:
+    """The Figure 7 gain histogram (starting model -> MoCap-SPIN, first image benchmark) and
+    the training curves."""
+    pictures = {}
+    by = {(r.method, r.benchmark): r for r in results}
+    pairs = [b for (m, b) in by if m == "MoCap-SPIN" and ("starting model", b) in by]
+    if pairs:
+        a, b = by["starting model", pairs[0]], by["MoCap-SPIN", pairs[0]]
+        pictures["gain_histogram"] = gain_histogram(a.per_sample["pa_mpjpe"], b.per_sample["pa_mpjpe"],
+                                                    out / f"gain_pa_mpjpe_{pairs[0]}.png", a.method, b.method)
+    csvs = {p.stem.removeprefix("metrics_"): p for p in sorted(run.glob("metrics_*.csv"))}
+    if csvs:
+        pictures["training_curves"] = training_curves(csvs, out / "training_curves.png", columns=("loss",),
+                                                      log_y=True)
+    return pictures

@@ -1,0 +1,111 @@
+"""eval.py end to end on a tiny run (embedded benchmarks, report, pictures, the prediction
+cache), and the pieces it is made of against independent computations."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from test_training import config
+
+from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.evaluation.benchmark_eval import refine_tracks
+from mocap_hmr.evaluation.predict import cached_predictions
+from mocap_hmr.evaluation.run import _last_seen, evaluate, smpl_protocol
+from mocap_hmr.models.posebert import build_posebert
+from mocap_hmr.posebert import refine
+from mocap_hmr.training.runner import train
+
+_spec = importlib.util.spec_from_file_location("eval_script", Path(__file__).parents[1] / "eval.py")
+eval_script = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(eval_script)
+
+SMALL_EVAL = {"eval.image_samples": 12, "eval.video_sequences": 2, "eval.video_frames": 8,
+              "eval.denoising_sequences": 2, "eval.denoising_frames": 12, "eval.batch_size": 8}
+
+
+@pytest.fixture(scope="module")
+def setup(tiny_body_dir, tmp_path_factory):
+    from mocap_hmr.data.default_corpus import default_motion_index
+
+    cache = tmp_path_factory.mktemp("cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("MOCAP_HMR_CACHE", str(cache))
+    index = default_motion_index(minutes=0.5, root=cache / "motion", log=lambda m: None)
+    yield tiny_body_dir, index
+    patch.undo()
+
+
+@pytest.fixture(scope="module")
+def run(setup, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    train(config(setup, out, **{"posebert.enabled": True, "mocap_spin.iterations": 3, "posebert.iterations": 3}),
+          log=lambda m: None)
+    return out
+
+
+def test_eval_writes_the_report_and_reuses_predictions(setup, run):
+    cfg = config(setup, run, **SMALL_EVAL)
+    files = evaluate(cfg, log=lambda m: None)
+    report = json.loads(files["json"].read_text())
+    rows = {(r["method"], r["benchmark"]) for r in report["results"]}
+    assert rows == {("starting model", "embedded-image"), ("MoCap-SPIN", "embedded-image"),
+                    ("starting model", "embedded-video"), ("starting model + PoseBERT", "embedded-video"),
+                    ("MoCap-SPIN", "embedded-video"), ("MoCap-SPIN + PoseBERT", "embedded-video"),
+                    ("corrupted input", "embedded-denoising"), ("PoseBERT", "embedded-denoising")}
+    for r in report["results"]:
+        assert r["protocol"]["joint_set"] == "lsp14" and r["protocol"]["align"] == "pelvis"
+        assert np.isfinite(list(r["metrics"].values())).all()
+        assert ("accel_error" in r["metrics"]) == (r["kind"] == "video")
+    markdown = files["markdown"].read_text()
+    assert "| MoCap-SPIN + PoseBERT |" in markdown and "lsp14 joints, pelvis-aligned" in markdown
+    assert files["gain_histogram"].is_file() and files["training_curves"].is_file()
+    cached = sorted((run / "eval" / "predictions").glob("*.npz"))
+    assert len(cached) == 4  # 2 models x 2 rendered benchmarks
+    stamps = [p.stat().st_mtime_ns for p in cached]
+    evaluate(cfg, log=lambda m: None)
+    assert [p.stat().st_mtime_ns for p in cached] == stamps  # read back, not recomputed
+
+
+def test_eval_script_reports_what_is_missing(tmp_path, capsys):
+    assert eval_script.main([f"out_dir={tmp_path}", "device=cpu"]) == 2
+    assert f"{tmp_path}: no mocap_spin.pt to evaluate" in capsys.readouterr().err
+    with pytest.raises(MocapHMRError, match="eval.align='none' is not one of pelvis, hips"):
+        smpl_protocol("none")
+
+
+def test_prediction_cache_recomputes_on_a_new_key_or_a_cut_file(tmp_path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"rotmat": np.zeros((2, 24, 3, 3)), "betas": np.zeros((2, 10)), "camera": np.zeros((2, 3))}
+
+    assert cached_predictions(tmp_path, "a", "k1", compute)[1] is False
+    assert cached_predictions(tmp_path, "a", "k1", compute)[1] is True
+    assert cached_predictions(tmp_path, "a", "k2", compute)[1] is False
+    (tmp_path / "a.npz").write_bytes((tmp_path / "a.npz").read_bytes()[:100])
+    assert cached_predictions(tmp_path, "a", "k2", compute)[1] is False
+    assert len(calls) == 3
+
+
+def test_last_seen_holds_the_previous_observed_frame():
+    observed = torch.tensor([[False, True, False, False, True], [True, True, False, True, False],
+                             [False, False, False, False, False]])
+    expected = torch.tensor([[1, 1, 1, 1, 4], [0, 1, 1, 3, 3], [0, 0, 0, 0, 0]])
+    assert torch.equal(_last_seen(observed), expected)
+
+
+def test_refine_tracks_puts_gaps_back_into_the_timeline():
+    model = build_posebert("paper", max_len=8, dim=16, depth=1, heads=2, hidden=16).eval()
+    rotmat = torch.linalg.qr(torch.randn(7, 24, 3, 3, generator=torch.Generator().manual_seed(0)))[0]
+    rotmat = rotmat * torch.det(rotmat)[..., None, None]  # proper rotations
+    frames = np.array([10, 11, 14, 15, 16, 3, 4])  # track 0: frames 10-16 with a gap; track 1: frames 3-4
+    sequences = [np.array([0, 1, 2, 3, 4]), np.array([5, 6])]
+    got = refine_tracks(rotmat, sequences, frames, model)
+    full = torch.full((7, 24, 3, 3), float("nan"))
+    full[[0, 1, 4, 5, 6]] = rotmat[:5]
+    torch.testing.assert_close(got[:5], refine(full, model)[[0, 1, 4, 5, 6]])
+    torch.testing.assert_close(got[5:], refine(rotmat[5:], model))
