@@ -20,6 +20,17 @@ from renderers import pytorch3d_available, rasterize  # noqa: E402
 from renderers.build import build_renderer  # noqa: E402
 
 
+def backends(device: torch.device) -> list[str]:
+    """The rasterizer backends to measure on ``device``: torch, and pytorch3d on CUDA where it imports."""
+    return ["torch"] + (["pytorch3d"] if device.type == "cuda" and pytorch3d_available() else [])
+
+
+def render_ms(renderer, batch: int, device: torch.device, repeats: int, warmup: int = 5) -> float:
+    """Median milliseconds of one whole batch (``renderer.render``)."""
+    g = torch.Generator(device=device).manual_seed(0)
+    return measure_ms(lambda: renderer.render(batch, g), device, repeats, warmup)
+
+
 def stage_times(renderer, batch: int, device: torch.device, repeats: int) -> dict[str, float]:
     g = torch.Generator(device=device).manual_seed(0)
     frames, cams = renderer.poses.sample(batch, g), renderer.cameras.sample(batch, g)
@@ -38,7 +49,7 @@ def stage_times(renderer, batch: int, device: torch.device, repeats: int) -> dic
                                   backend=renderer.backend), device, repeats),
             "shading": measure_ms(lambda: renderer.shade(scene.verts, frags, g), device, repeats),
             "augmentation": measure_ms(lambda: renderer.augment(images, g), device, repeats),
-            "total": measure_ms(lambda: renderer.render(batch, g), device, repeats),
+            "total": render_ms(renderer, batch, device, repeats),
         }
 
 
@@ -50,9 +61,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args()
     device = torch.device(args.device)
-    backends = ["torch"] + (["pytorch3d"] if device.type == "cuda" and pytorch3d_available() else [])
     rows = []
-    for backend in backends:
+    for backend in backends(device):
         for size in args.sizes:
             renderer = build_renderer(image_size=size, backend=backend, device=device)
             times = stage_times(renderer, args.batch, device, args.repeats)

@@ -1,9 +1,13 @@
-"""MoCap-SPIN step speed: python bench/train_step.py [--device cuda] [--backbone resnet50] [--size 224]
+"""MoCap-SPIN step speed: python bench/train_step.py [--device cuda] [--config FILE] [--backbone B] [--size S]
 
-One training step (batch 64, half rendered; BN-only) split into render (synthetic half),
-real data (the reference-domain half, until SPIN's loader is wired in), forward, backward,
-optimizer; samples/s beside the paper's figure (about 25 samples/s on a V100, limited by
-a CPU loader). Prints a Markdown table.
+Whole training steps (``MocapSpinTrainer.step``; by default the paper's setting, the
+configuration schema's defaults: ResNet-50, batch 64 of which 32 rendered at 224 px,
+BN-only), each timed by phase as it runs: render (the synthetic half), real data (the
+reference-domain half, until SPIN's loader is wired in), forward (HMR, the body model on
+the predictions, the losses), backward, optimizer (device work synchronised at each
+phase's end); samples/s beside the paper's figure (about 25 samples/s on a V100, limited
+by a CPU loader). ``--config configs/default.yaml``: the tiny default instead; ``--compile``:
+``mocap_spin.compile=true``. Prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -15,59 +19,76 @@ from pathlib import Path
 import torch
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])
-from bench.timing import device_name, measure_ms, print_table  # noqa: E402
+from bench.timing import PhaseTimer, device_name, print_table  # noqa: E402
 from mocap_hmr.body import BodyModel  # noqa: E402
 from mocap_hmr.body.standin import resolve_body_model  # noqa: E402
 from mocap_hmr.config import load_config  # noqa: E402
-from mocap_hmr.training.mocap_spin import MocapSpinTrainer  # noqa: E402
+from mocap_hmr.training.mocap_spin import PHASES, MocapSpinTrainer  # noqa: E402
 from mocap_hmr.training.runner import build_streams  # noqa: E402
 
-PAPER_SAMPLES_PER_S = 25.0
+PAPER_SAMPLES_PER_S = 25.0  # the paper: 14k steps of 64 in about 10 h on a V100
+
+
+def build_trainer(device: torch.device, config_file: str | None = None, overrides: list[str] = ()) -> MocapSpinTrainer:
+    """A trainer on the stand-in body (or $SMPL_DIR) and the default corpus, configured like
+    ``train.py``: the schema's defaults, ``config_file``, then ``key=value`` overrides."""
+    cfg = load_config(config_file, [f"device={device}", *overrides])
+    body = BodyModel(resolve_body_model(None)).to(device)
+    synthetic, real = build_streams(cfg, body, device, log=lambda m: None)
+    return MocapSpinTrainer(cfg.mocap_spin, body, synthetic, real, device, log=lambda m: None)
+
+
+def step_breakdown(trainer: MocapSpinTrainer, device: torch.device, repeats: int, warmup: int = 1) -> dict[str, float]:
+    """Median milliseconds of each of ``PHASES`` and of the whole ``step`` over ``repeats``
+    steps, after ``warmup`` untimed ones (the first compiles, with ``compile``)."""
+    g = torch.Generator(device=device).manual_seed(0)
+    for _ in range(warmup):
+        trainer.step(g)
+    timer, label = PhaseTimer(device), trainer.phase
+    trainer.phase = timer
+    try:
+        for _ in range(repeats):
+            with timer("step"):
+                trainer.step(g)
+    finally:
+        trainer.phase = label
+    return timer.medians()
+
+
+def samples_per_s(trainer: MocapSpinTrainer, times: dict[str, float]) -> float:
+    return trainer.cfg.batch_size / times["step"] * 1000
+
+
+def setting(trainer: MocapSpinTrainer) -> str:
+    """The configuration in words: backbone, size, batch, trainable, compile."""
+    cfg, size = trainer.cfg, trainer.synthetic.size
+    return (f"{cfg.backbone}, {size} px, batch {cfg.batch_size} ({trainer.n_synthetic} rendered), "
+            f"'{cfg.trainable}'" + (", compiled" if cfg.compile else ""))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--backbone", default="resnet50")
-    parser.add_argument("--size", type=int, default=224)
-    parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--trainable", default="bn")
+    parser.add_argument("--config", help="a training preset (default: the schema's defaults, the paper's setting)")
+    parser.add_argument("--backbone", help="mocap_spin.backbone")
+    parser.add_argument("--size", type=int, help="render.image_size")
+    parser.add_argument("--batch", type=int, help="mocap_spin.batch_size")
+    parser.add_argument("--trainable", help="mocap_spin.trainable")
+    parser.add_argument("--compile", action="store_true", help="mocap_spin.compile=true")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     device = torch.device(args.device)
-    cfg = load_config(None, [f"device={args.device}", f"render.image_size={args.size}",
-                             f"mocap_spin.backbone={args.backbone}", f"mocap_spin.batch_size={args.batch}",
-                             f"mocap_spin.trainable={args.trainable}"])
-    body = BodyModel(resolve_body_model(None)).to(device)
-    synthetic, real = build_streams(cfg, body, device, log=lambda m: None)
-    trainer = MocapSpinTrainer(cfg.mocap_spin, body, synthetic, real, device, log=lambda m: None)
-    g = torch.Generator(device=device).manual_seed(0)
-    n_syn = trainer.n_synthetic
-    batch = trainer.batch(g)
-    trainer.model.train()
-
-    def forward():
-        return trainer.losses(batch)["loss"]
-
-    def backward():
-        trainer.optimizer.zero_grad(set_to_none=True)
-        forward().backward()
-
-    with torch.no_grad():
-        render_ms = measure_ms(lambda: synthetic.render(n_syn, g), device, args.repeats, warmup=1)
-        real_ms = measure_ms(lambda: real.render(args.batch - n_syn, g), device, args.repeats, warmup=1)
-        forward_ms = measure_ms(forward, device, args.repeats, warmup=1)
-    forward_backward_ms = measure_ms(backward, device, args.repeats, warmup=1)
-    optimizer_ms = measure_ms(trainer.optimizer.step, device, args.repeats, warmup=1)
-    step_ms = measure_ms(lambda: trainer.step(g), device, args.repeats, warmup=1)
-    samples = args.batch / step_ms * 1000
-    print(f"torch {torch.__version__}; {args.backbone} at {args.size} px, batch {args.batch} ({n_syn} rendered), "
-          f"trainable '{args.trainable}'")
+    keys = {"backbone": "mocap_spin.backbone", "size": "render.image_size", "batch": "mocap_spin.batch_size",
+            "trainable": "mocap_spin.trainable", "compile": "mocap_spin.compile"}
+    overrides = [f"{key}={getattr(args, name)}" for name, key in keys.items() if getattr(args, name)]
+    trainer = build_trainer(device, args.config, overrides)
+    times = step_breakdown(trainer, device, args.repeats)
+    samples = samples_per_s(trainer, times)
+    print(f"torch {torch.__version__}; {setting(trainer)}; median of {args.repeats} steps")
     print_table([{
-        "device": device_name(device), "render ms": f"{render_ms:.0f}", "real data ms": f"{real_ms:.0f}",
-        "forward ms": f"{forward_ms:.0f}", "backward ms": f"{forward_backward_ms - forward_ms:.0f}",
-        "optimizer ms": f"{optimizer_ms:.1f}", "step ms": f"{step_ms:.0f}", "samples/s": f"{samples:.1f}",
-        "vs paper (25/s)": f"{samples / PAPER_SAMPLES_PER_S:.2f}x",
+        "device": device_name(device), **{f"{phase} ms": f"{times[phase]:.1f}" for phase in PHASES},
+        "step ms": f"{times['step']:.0f}", "render share": f"{100 * times['render'] / times['step']:.0f}%",
+        "samples/s": f"{samples:.1f}", "vs paper (25/s)": f"{samples / PAPER_SAMPLES_PER_S:.2f}x",
     }])
 
 

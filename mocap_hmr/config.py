@@ -81,6 +81,7 @@ class MocapSpinConfig:
     checkpoint_every: int = 1000
     log_every: int = 10
     picture_every: int = 500
+    compile: bool = False  # torch.compile HMR at the first step (training.hot_path; docs/benchmarks.md)
 
 
 @dataclass
@@ -107,6 +108,7 @@ class PoseBertConfig:
     joints_weight: float = 1.0
     checkpoint_every: int = 5000
     log_every: int = 100
+    compile: bool = False  # torch.compile PoseBERT at the first step (training.hot_path; docs/benchmarks.md)
 
 
 @dataclass

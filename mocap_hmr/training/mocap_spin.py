@@ -36,10 +36,17 @@ from mocap_hmr.models.checkpoints import load_weights, read_checkpoint, state_di
 from mocap_hmr.models.finetune import select_trainable, trainable_parameters
 from mocap_hmr.models.hmr import HMR, HMROutput, load_mean_params
 from mocap_hmr.training.distributed import all_finite
+from mocap_hmr.training.hot_path import compile_errors, compile_once, host_floats
 from renderers.synthetic import SyntheticBatch
 from samplers.cameras import FLIP
 
 ALIGNMENT_LOSSES = {"l2": feature_l2_loss, "cosine": feature_cosine_loss, "contrastive": feature_contrastive_loss}
+PHASES = ("render", "real data", "forward", "backward", "optimizer")  # the parts of a step, in order
+
+
+def profiler_label(phase: str):
+    """The default ``MocapSpinTrainer.phase``: a ``torch.profiler`` label, free when no profiler runs."""
+    return torch.profiler.record_function(f"mocap_spin/{phase}")
 
 
 def concat_batches(parts: list[SyntheticBatch]) -> SyntheticBatch:
@@ -59,7 +66,8 @@ def build_hmr(cfg: DictConfig, device: torch.device) -> HMR:
 class MocapSpinTrainer:
     """Owns the model, optimizer and scheduler; ``step(generator)`` runs one update.
     sync_batchnorm: HMR's batch norms as ``SyncBatchNorm``, for several processes (README,
-    "Several GPUs")."""
+    "Several GPUs"). ``phase(name)``: a context manager around each of the ``PHASES`` of a
+    step (a profiler label; bench/train_step.py puts a timer there)."""
 
     def __init__(self, cfg: DictConfig, body: BodyModel, synthetic, real, device: torch.device, log=print,
                  sync_batchnorm: bool = False):
@@ -83,29 +91,37 @@ class MocapSpinTrainer:
                                 f"synthetic_fraction=0.5 and an even batch_size (got {cfg.synthetic_fraction}, "
                                 f"{cfg.batch_size})")
         self.last_batch = self.last_output = None
-        self.cuda = device.type == "cuda"
-        if self.cuda:  # bf16 autocast and channels_last: the fast path on recent GPUs
-            self.model = self.model.to(memory_format=torch.channels_last)
+        self.phase = profiler_label
+        self.flip = FLIP.to(device)
+        self.cuda = device.type == "cuda"  # bf16 autocast on CUDA
+        # channels_last: convolutions' fast layout on recent GPUs and on CPUs (oneDNN; docs/benchmarks.md)
+        self.model = self.model.to(memory_format=torch.channels_last)
+        self.compile_pending = cfg.compile  # at the first step: after the runner's DDP wrap (training.hot_path)
+        if cfg.compile:
+            log("mocap_spin: compile=true: HMR is compiled at the first step (which takes longer)")
 
     def batch(self, generator: torch.Generator) -> SyntheticBatch:
         n_real = self.cfg.batch_size - self.n_synthetic
         with torch.no_grad():  # targets and images need no gradient
             if not self.paired:
-                return concat_batches([
-                    self.synthetic.render(self.n_synthetic, generator) if self.n_synthetic else None,
-                    self.real.render(n_real, generator) if n_real else None,
-                ])
+                with self.phase("render"):
+                    rendered = self.synthetic.render(self.n_synthetic, generator) if self.n_synthetic else None
+                with self.phase("real data"):
+                    real = self.real.render(n_real, generator) if n_real else None
+                return concat_batches([rendered, real])
             # paired: the real poses (root in the camera frame) rendered as that camera sees them
-            real = self.real.render(n_real, generator)
-            focal = self.synthetic.cameras.sample(n_real, generator)["focal"]
-            same_view = FLIP.to(real.pose).expand(n_real, 3, 3)  # FLIP @ FLIP: no turn
-            rendered = self.synthetic.render_views(real.pose, real.betas, same_view, focal, generator)
+            with self.phase("real data"):
+                real = self.real.render(n_real, generator)
+            with self.phase("render"):
+                focal = self.synthetic.cameras.sample(n_real, generator)["focal"]
+                same_view = self.flip.expand(n_real, 3, 3)  # FLIP @ FLIP: no turn
+                rendered = self.synthetic.render_views(real.pose, real.betas, same_view, focal, generator)
             return concat_batches([rendered, real])
 
     def losses(self, batch: SyntheticBatch) -> dict[str, torch.Tensor]:
         """SPIN's loss terms and their weighted total for a batch."""
         w = self.weights
-        images = batch.images.contiguous(memory_format=torch.channels_last) if self.cuda else batch.images
+        images = batch.images.contiguous(memory_format=torch.channels_last)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cuda):
             out = self.model(images)
         out = HMROutput(**{k: v.float() for k, v in vars(out).items()})  # the body model and losses in float32
@@ -142,19 +158,24 @@ class MocapSpinTrainer:
         return {f"align_{k}": fn(real, rendered) if k != "contrastive" else fn(real, rendered, temperature)
                 for k, fn in ALIGNMENT_LOSSES.items()}
 
+    @compile_errors("mocap_spin.compile")
     def step(self, generator: torch.Generator) -> dict[str, float]:
         """One optimisation step; returns the loss terms as floats."""
+        self.compile_pending = compile_once(self.model, self.compile_pending)
         self.model.train()
         self.last_batch = self.batch(generator)
-        terms = self.losses(self.last_batch)
-        loss = terms["loss"]
-        if not all_finite(loss):  # with several processes: all skip the backward, or none
-            return {k: float(v.detach()) for k, v in terms.items()}
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        self.scheduler.step()
-        return {k: float(v.detach()) for k, v in terms.items()} | {"lr": self.scheduler.get_last_lr()[0]}
+        with self.phase("forward"):
+            terms = self.losses(self.last_batch)
+            finite = all_finite(terms["loss"])  # with several processes: all skip the backward, or none
+        if not finite:
+            return host_floats(terms)
+        with self.phase("backward"):
+            self.optimizer.zero_grad(set_to_none=True)
+            terms["loss"].backward()
+        with self.phase("optimizer"):
+            self.optimizer.step()
+            self.scheduler.step()
+        return host_floats(terms) | {"lr": self.scheduler.get_last_lr()[0]}
 
     def state_dict(self) -> dict:
         """Model, optimizer, scheduler and, for real images, the stream's position."""

@@ -29,6 +29,7 @@ from mocap_hmr.geometry import axis_angle_to_matrix
 from mocap_hmr.models.keypoint_input import keypoint_features
 from mocap_hmr.models.posebert import build_posebert, mean_pose_6d
 from mocap_hmr.training.distributed import all_finite
+from mocap_hmr.training.hot_path import compile_errors, compile_once, host_floats
 from samplers.cameras import FLIP, CameraSampler
 from samplers.sequences import SequenceSampler
 
@@ -58,7 +59,7 @@ class PoseBertTrainer:
         self.model = build_posebert(cfg.variant, init_pose=mean_pose, **self.model_config).to(device)
         if cfg.view not in VIEWS:
             raise MocapHMRError(f"posebert.view='{cfg.view}' is not one of {', '.join(VIEWS)}")
-        self.cameras = CameraSampler()
+        self.cameras, self.flip = CameraSampler(), FLIP.to(device)
         self.sampler = SequenceSampler(index, window=cfg.window, fps=cfg.fps, masked_frames=cfg.masked_frames,
                                        mask_mode=cfg.mask_mode, noise_std=cfg.noise_std,
                                        random_pose=cfg.random_pose, random_joint=cfg.random_joint)
@@ -66,15 +67,20 @@ class PoseBertTrainer:
         parameters = sum(p.numel() for p in self.model.parameters())
         log(f"posebert: {cfg.variant}, T={cfg.window}, Dt={cfg.dim}, L={cfg.depth}: {parameters:,} parameters; "
             f"{self.sampler.excluded} sequences shorter than a window left out")
+        self.compile_pending = cfg.compile  # at the first step: after the runner's DDP wrap (training.hot_path)
+        if cfg.compile:
+            log("posebert: compile=true: PoseBERT is compiled at the first step (which takes longer)")
 
+    @compile_errors("posebert.compile")
     def step(self, generator: torch.Generator) -> dict[str, float]:
+        self.compile_pending = compile_once(self.model, self.compile_pending)
         self.model.train()
         with torch.no_grad():
             batch = self.sampler.sample(self.cfg.batch_size, generator)
             target = axis_angle_to_matrix(batch["poses"])  # (B, T, 24, 3, 3)
             inputs = axis_angle_to_matrix(batch["inputs"])
             if self.cfg.view == "camera":
-                view = FLIP.to(self.device) @ self.cameras.sample(len(target), generator)["R"]  # (B, 3, 3)
+                view = self.flip @ self.cameras.sample(len(target), generator)["R"]  # (B, 3, 3)
                 inputs, target = turn_root(inputs, view), turn_root(target, view)
             if self.cfg.input == "h36m":
                 inputs = self._keypoint_inputs(inputs, generator)
@@ -89,7 +95,7 @@ class PoseBertTrainer:
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
-        return {k: float(v.detach()) for k, v in terms.items()}
+        return host_floats(terms)
 
     def _keypoint_inputs(self, inputs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """Noisy rotations (B, T, 24, 3, 3) -> keypoint features (B, T, 54)."""
