@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from mocap_hmr.errors import MocapHMRError
 
@@ -167,6 +168,35 @@ def _smooth(args: argparse.Namespace) -> None:
         angles = [matrix_to_axis_angle(first_person_rotations(path)[:, knee]).norm(dim=-1).numpy()
                   for path in (args.src, args.dst)]
         print(f"plot in {write_png(args.plot, line_plot(angles, [(220, 60, 50), (40, 90, 220)]))}")
+
+
+def _study_args(p: argparse.ArgumentParser) -> None:
+    from mocap_hmr.studies import STUDIES
+
+    p.add_argument("name", choices=[*STUDIES, "all"], metavar="NAME",
+                   help="; ".join(f"{name}: {text}" for name, (_, text) in STUDIES.items()) + "; all: each in turn")
+    p.add_argument("--config", help="YAML preset (default: configs/default.yaml, the embedded default)")
+    p.add_argument("overrides", nargs="*", help="key=value: any train.py key, and study.* (docs/studies.md), "
+                                                 "e.g. study.steps=50 out_dir=runs/try")
+
+
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
+
+
+@_command("study", "run one of the paper's studies; a table and a picture into <out_dir>/studies/NAME",
+          _study_args)
+def _study(args: argparse.Namespace) -> None:
+    from mocap_hmr.studies import STUDIES, run_study
+    from mocap_hmr.studies.settings import load_study_config
+
+    if args.config is None and not DEFAULT_CONFIG.is_file():
+        raise MocapHMRError(f"no --config given and the default preset {DEFAULT_CONFIG} is not there "
+                            "(a non-editable install): pass --config FILE")
+    cfg = load_study_config(args.config or DEFAULT_CONFIG, args.overrides)
+    for name in STUDIES if args.name == "all" else [args.name]:
+        out = run_study(name, cfg)
+        print(out.summary)
+        print(f"{out.folder}: " + ", ".join(path.name for path in out.files.values()))
 
 
 def build_parser() -> argparse.ArgumentParser:

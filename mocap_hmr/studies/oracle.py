@@ -1,0 +1,140 @@
+"""``oracle`` (the paper's Table 2): how close to the test distribution must the renderings be?
+
+**An oracle: these variants train on the test set's own ground truth.** Copies of the starting
+model are fine-tuned (``study.trainable``: batch norm, as MoCap-SPIN, by default;
+``mocap_spin.synthetic_fraction`` rendered) with a rendered
+half that takes more and more from the embedded image test set (``study.oracle_levels``, each
+level adding to the ones before):
+
+- ``pose``: the test samples' body poses (joints 1-23) and shapes; the global orientation from
+  a frame of the training motion, the camera and crop from the renderer's samplers;
+- ``orientation``: + the test samples' global orientation (their root in the world);
+- ``camera``: + their view rotation, focal length and crop (the stored scene, exactly);
+- ``appearance``: + the test set's look (bare skin, no photometric augmentation).
+
+against the default rendered half (poses of the training motion). Their scores bound what
+better-matched synthetic data could give; they are not results.
+"""
+
+from __future__ import annotations
+
+import torch
+from omegaconf import DictConfig
+
+from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.evaluation.benchmark_eval import Method
+from mocap_hmr.evaluation.embedded import image_test_set, reference_style_renderer
+from mocap_hmr.models.finetune import MODES
+from mocap_hmr.studies.figures import bar_chart
+from mocap_hmr.studies.rerender import StoredScenes, render_scenes, stored_scenes
+from mocap_hmr.studies.scores import Scores
+from mocap_hmr.studies.settings import ORACLE_LEVELS
+from mocap_hmr.studies.tables import EMBEDDED, Column, benchmarks, metric_cells, metric_columns, score, write_table
+from mocap_hmr.studies.variants import (
+    StudyContext,
+    StudyOutput,
+    evaluate_models,
+    fine_tune_config,
+    slug,
+    starting_model,
+    train_repeats,
+)
+from renderers.synthetic import SyntheticBatch, SyntheticRenderer
+from samplers.poses import PoseSampler
+
+NAME = "oracle"
+START = "starting model"
+DEFAULT = "training motion"
+LABELS = {"pose": "oracle: test poses", "orientation": "oracle: + orientation", "camera": "oracle: + camera",
+          "appearance": "oracle: + appearance"}
+SOURCES = {DEFAULT: "poses of the training motion, the renderer's cameras, crops and look",
+           "pose": "test poses (joints 1-23) and shapes; training-motion orientation; sampled camera, crop",
+           "orientation": "test poses, shapes and global orientation; sampled camera and crop",
+           "camera": "test scenes as stored (pose, shape, orientation, camera, crop); training look",
+           "appearance": "test scenes as stored, in the test set's look (bare skin, no augmentation)"}
+
+
+class OracleSource:
+    """Renderings of test scenes drawn uniformly (with replacement), up to ``level`` of
+    ``ORACLE_LEVELS``: ``render(n, generator) -> SyntheticBatch`` like the renderer's."""
+
+    def __init__(self, renderer: SyntheticRenderer, scenes: StoredScenes, level: str, poses: PoseSampler):
+        self.renderer, self.scenes, self.level, self.poses = renderer, scenes, ORACLE_LEVELS.index(level), poses
+
+    def render(self, n: int, generator: torch.Generator) -> SyntheticBatch:
+        pick = torch.randint(len(self.scenes), (n,), generator=generator, device=self.scenes.pose.device)
+        if self.level >= ORACLE_LEVELS.index("camera"):
+            return render_scenes(self.renderer, self.scenes, pick, generator)
+        pose = self.scenes.pose[pick].clone()
+        if self.level < ORACLE_LEVELS.index("orientation"):
+            pose[:, 0] = self.poses.sample(n, generator)["pose"][:, 0]
+        cams = self.renderer.cameras.sample(n, generator)
+        return render_scenes(self.renderer, self.scenes, pick, generator, view=cams["R"], focal=cams["focal"],
+                             pose=pose)
+
+
+def run(cfg: DictConfig, log=print) -> StudyOutput:
+    levels = [lv for lv in ORACLE_LEVELS if lv in cfg.study.oracle_levels]
+    unknown = [lv for lv in cfg.study.oracle_levels if lv not in ORACLE_LEVELS]
+    if unknown:
+        raise MocapHMRError(f"study.oracle_levels: {', '.join(unknown)}; known (cumulative, in this order): "
+                            f"{', '.join(ORACLE_LEVELS)}")
+    ctx = StudyContext.open(cfg, NAME, log)
+    start = starting_model(ctx)
+    spin = cfg.mocap_spin
+    n_synthetic = round(spin.batch_size * spin.synthetic_fraction)
+    if n_synthetic == 0:
+        raise MocapHMRError("oracle: mocap_spin.synthetic_fraction=0 leaves no rendered half to make an oracle of")
+    trainable = cfg.study.trainable
+    if trainable not in MODES:
+        raise MocapHMRError(f"study.trainable='{trainable}' is not one of {', '.join(MODES)}")
+    spin_cfg = fine_tune_config(ctx, start, trainable=trainable)
+    folder = ctx.folder / "variants" / slug(trainable)
+    data = image_test_set(ctx.body, cfg.render.image_size, n=cfg.eval.image_samples, device=ctx.device, log=log)
+    scenes = stored_scenes(data, cfg.render.image_size)
+    renderer = ctx.sources(spin.batch_size - n_synthetic)[0]
+
+    def halves(level: str | None):
+        """(synthetic, real) streams of each repeat for an oracle level (None: the default half)."""
+        look = reference_style_renderer(ctx.body, ctx.index, cfg.render.image_size, cfg.render.backend) \
+            if level == "appearance" else renderer
+        return lambda repeat: (
+            ctx.stream("synthetic", n_synthetic, repeat=repeat) if level is None else
+            ctx.stream("custom", n_synthetic, source=OracleSource(look, scenes, level, renderer.poses), repeat=repeat),
+            ctx.stream("real", spin.batch_size - n_synthetic, repeat=repeat))
+
+    methods = [(START, [Method(START, start)]),
+               train_repeats(ctx, DEFAULT, spin_cfg, halves(None), folder / slug(DEFAULT))]
+    methods += [train_repeats(ctx, LABELS[lv], spin_cfg, halves(lv), folder / slug(LABELS[lv]),
+                              synthetic_label=f"oracle {lv} of {data.path.name}") for lv in levels]
+    raw = evaluate_models(ctx, [m for _, models in methods for m in models])
+    scores = Scores.of(raw, methods)
+    results = scores.pooled()
+
+    rows = [{"variant": f"{START} (not fine-tuned)", **metric_cells(results, START)},
+            {"variant": DEFAULT, "source": SOURCES[DEFAULT], **metric_cells(results, DEFAULT),
+             "spread": scores.spread(DEFAULT)}]
+    rows += [{"variant": LABELS[lv], "source": SOURCES[lv], **metric_cells(results, LABELS[lv]),
+              "spread": scores.spread(LABELS[lv]), "delta": scores.delta_text(LABELS[lv], DEFAULT)} for lv in levels]
+    columns = [Column("variant", "Variant"), Column("source", "Rendered half"), *metric_columns(results),
+               *([Column("spread", f"{EMBEDDED} PA-MPJPE sd over seeds (mm)")] if scores.seeds > 1 else []),
+               Column("delta", f"{EMBEDDED} PA-MPJPE vs {DEFAULT} (mm, ±)")]
+    notes = ["ORACLE: the 'oracle:' variants train on the ground truth of the test set they are scored on; they "
+             "bound what better-matched renderings could give and are not results",
+             f"each fine-tunes '{trainable}' of the starting model ({start}) for {cfg.study.steps} steps at lr "
+             f"{cfg.study.lr:g}, {n_synthetic} rendered + {spin.batch_size - n_synthetic} "
+             + ("real" if ctx.real_data else "reference-domain") + " samples per batch (the same real half for all)",
+             scores.error_note()]
+    files = write_table(ctx.folder, f"Oracle: rendering the test distribution (Table 2), fine-tuning '{trainable}'",
+                        columns, rows, notes, results, extra={"runs": [r.as_dict() for r in raw]})
+    names = [DEFAULT, *(LABELS[lv] for lv in levels)]
+    series = {b: [score(results, m, benchmark=b) for m in names] for b in benchmarks(results)}
+    files["picture"] = bar_chart(ctx.folder / "oracle.png", names, series,
+                                 "Oracle: rendered half closer and closer to the test set", "PA-MPJPE (mm)",
+                                 (START, score(results, START)) if len(series) == 1 else None)
+    pa = {m: score(results, m) for m in [START, *names]}
+    summary = (f"{NAME} (ORACLE, trains on test ground truth; '{trainable}', {scores.seeds} seed(s)): {EMBEDDED} "
+               f"PA-MPJPE (mm): " + ", ".join(f"{m} {v:.1f}" for m, v in pa.items())
+               + "; against the training motion: "
+               + ", ".join(f"{LABELS[lv]} {scores.delta_text(LABELS[lv], DEFAULT)}" for lv in levels) + ".")
+    return StudyOutput(NAME, ctx.folder, files, summary)

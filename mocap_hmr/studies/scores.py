@@ -1,0 +1,103 @@
+"""A study's results over repeated training runs (``study.seeds``).
+
+A variant trained with ``study.seeds`` = K seeds is K models, named ``label`` (seed ``seed``)
+and ``label (seed s)`` for the others; ``Scores`` pools them back under ``label``: the mean of
+each metric and of each sample's error over the K models (``pooled``), their spread over seeds,
+and differences between two variants with an error bar that holds what K allows:
+
+- K > 1: the mean over seeds of the paired difference (variant and reference trained on the
+  same streams seed by seed) and its standard error over the K seeds: training noise included;
+- K = 1: the paired per-sample difference and its standard error over the test samples: test
+  sampling only, **not** the run-to-run noise of training (several mm on the embedded default).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.evaluation.benchmark_eval import Method
+from mocap_hmr.evaluation.results import Result
+from mocap_hmr.studies.tables import EMBEDDED, find
+
+
+def repeat_name(label: str, seed: int, repeat: int) -> str:
+    """The method name of repeat ``repeat`` of a variant (repeat 0 keeps the label)."""
+    return label if repeat == 0 else f"{label} (seed {seed + repeat})"
+
+
+def paired_delta(result: Result, reference: Result, metric: str = "pa_mpjpe") -> tuple[float, float]:
+    """Mean and standard error over the samples of the per-sample difference result - reference
+    (two models, or one model on two renderings, scored on the same samples in the same order)."""
+    a, b = (np.asarray(r.per_sample[metric], float) for r in (result, reference))
+    if a.shape != b.shape or a.ndim != 1 or len(a) < 2:
+        raise MocapHMRError(f"'{result.method}' and '{reference.method}': per-sample {metric} of shapes {a.shape} "
+                            f"and {b.shape} cannot be paired")
+    d = a - b
+    return float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d)))
+
+
+@dataclass
+class Scores:
+    """results: every model's ``Result``; groups: label -> the method names of its repeats."""
+
+    results: list[Result]
+    groups: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, results: list[Result], methods: Sequence[tuple[str, list[Method]]]) -> Scores:
+        return cls(results, {label: [m.name for m in repeats] for label, repeats in methods})
+
+    @property
+    def seeds(self) -> int:
+        return max((len(v) for v in self.groups.values()), default=1)
+
+    def pooled(self) -> list[Result]:
+        """One ``Result`` per (label, benchmark): metrics and per-sample errors averaged over repeats."""
+        out = []
+        for label, names in self.groups.items():
+            for benchmark in dict.fromkeys(r.benchmark for r in self.results if r.method == names[0]):
+                runs = [find(self.results, name, benchmark) for name in names]
+                metrics = {k: float(np.mean([r.metrics[k] for r in runs])) for k in runs[0].metrics}
+                per_sample = {k: np.mean([r.per_sample[k] for r in runs], axis=0) for k in runs[0].per_sample}
+                out.append(Result(label, benchmark, runs[0].kind, runs[0].protocol, metrics, per_sample,
+                                  runs[0].samples))
+        return out
+
+    def spread(self, label: str, metric: str = "pa_mpjpe", benchmark: str = EMBEDDED) -> float | None:
+        """Standard deviation of the metric over the label's repeats (None for one run)."""
+        values = [find(self.results, name, benchmark).metrics[metric] for name in self.groups[label]]
+        return float(np.std(values, ddof=1)) if len(values) > 1 else None
+
+    def delta(self, label: str, reference: str, metric: str = "pa_mpjpe", benchmark: str = EMBEDDED
+              ) -> tuple[float, float]:
+        """(mean, standard error) of ``label`` - ``reference`` (see the module docstring). A
+        reference with one run (the starting model) is compared with every repeat."""
+        names, ref = self.groups[label], self.groups[reference]
+        pairs = [(find(self.results, n, benchmark), find(self.results, ref[i] if len(ref) > 1 else ref[0], benchmark))
+                 for i, n in enumerate(names)]
+        if len(pairs) > 1:
+            d = np.array([a.metrics[metric] - b.metrics[metric] for a, b in pairs])
+            return float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d)))
+        return paired_delta(*pairs[0], metric)
+
+    def delta_text(self, label: str, reference: str, metric: str = "pa_mpjpe") -> str:
+        mean, se = self.delta(label, reference, metric)
+        return f"{mean:+.1f} ± {se:.1f}"
+
+    def verdict(self, label: str, reference: str) -> str:
+        """'lower' / 'higher' when the difference exceeds two standard errors, else 'tied'."""
+        mean, se = self.delta(label, reference)
+        return "lower" if mean < -2 * se else "higher" if mean > 2 * se else "tied"
+
+    def error_note(self) -> str:
+        """What the ± of ``delta_text`` is, for a table's notes."""
+        if self.seeds > 1:
+            return (f"±: standard error over {self.seeds} seeds of the paired difference (training noise included); "
+                    f"values are means over the {self.seeds} seeds")
+        return ("±: standard error over the test samples of the paired per-sample difference, one training run: "
+                "it leaves out run-to-run training noise (several mm here; study.seeds=3 measures it)")

@@ -1,0 +1,61 @@
+"""The studies' configuration: the training schema plus a ``study`` section.
+
+``mocap-hmr study NAME [--config FILE] [key=value ...]`` reads the same presets and keys as
+``train.py`` (``mocap_spin.real`` and ``eval.real`` switch a study to real data), plus the
+``study.*`` keys below, given as ``key=value`` or under ``study:`` in the preset. The defaults
+are sized for the embedded default on a 2-core CPU (docs/studies.md gives the times); for the
+paper's scale pass e.g. ``study.steps=14000 study.lr=3e-5``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from mocap_hmr.config import TrainConfig, load_config
+
+SUBSETS = ("bn", "bn+regressor", "regressor", "regressor+last-1", "all", "all-but-bn")
+FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
+BACKGROUNDS = ("black", "noise", "scenes")
+BODIES = ("grey", "skin", "clothed")
+ORACLE_LEVELS = ("pose", "orientation", "camera", "appearance")
+
+
+@dataclass
+class StudySettings:
+    # The starting model, trained once into <out_dir>/studies/start/ and shared by the studies
+    # (unless mocap_spin.checkpoint names one, e.g. SPIN's): every parameter trained on the real
+    # half alone (the reference domain in the embedded default), synthetic_fraction=0.
+    start_steps: int = 1000
+    start_lr: float = 1e-3
+    # Every variant: fine-tuned from the starting model for this many steps at this rate
+    # (mocap_spin.lr_milestones are scaled to the same fractions of the run).
+    steps: int = 200
+    lr: float = 1e-4
+    subsets: list[str] = field(default_factory=lambda: list(SUBSETS))  # trainable-subsets: finetune.MODES
+    fractions: list[float] = field(default_factory=lambda: list(FRACTIONS))  # synthetic-fraction
+    trainable: str = "bn"  # synthetic-fraction and oracle: the subset their variants fine-tune (bn: MoCap-SPIN)
+    # synthetic-gap: the model (None: <out_dir>/mocap_spin.pt when train.py made one, else the
+    # starting model) and the appearances the test set is re-rendered with
+    weights: str | None = None
+    backgrounds: list[str] = field(default_factory=lambda: list(BACKGROUNDS))
+    bodies: list[str] = field(default_factory=lambda: list(BODIES))
+    oracle_levels: list[str] = field(default_factory=lambda: list(ORACLE_LEVELS))  # oracle: cumulative
+    # Every variant is trained this many times, on the streams of seed, seed + 1, ...: tables give the
+    # means, the spread over seeds, and differences with error bars that include training noise.
+    seeds: int = 1
+    # Variants of one study replay the same rendered batches; they are kept in memory up to this size
+    # (beyond it every variant renders them again, from the same seed).
+    cache_mb: int = 2048
+
+
+@dataclass
+class StudyConfig(TrainConfig):
+    study: StudySettings = field(default_factory=StudySettings)
+
+
+def load_study_config(config_file: str | Path | None = None, overrides: list[str] | None = None) -> DictConfig:
+    """Schema defaults <- YAML preset <- ``key=value`` overrides, ``study.*`` keys included."""
+    return load_config(config_file, overrides, schema=StudyConfig)

@@ -1,0 +1,99 @@
+"""``synthetic-fraction`` (the paper's Figure 6): how much of each batch to render.
+
+Copies of the starting model are fine-tuned (``study.trainable``, batch norm by
+default) with ``study.fractions`` of every batch rendered and the rest real (or
+reference-domain), the same steps, learning rate and samples (a 25% batch holds the first
+rendered and real samples of the 50% one); PA-MPJPE and MPJPE on the embedded image
+benchmark (and ``eval.real``) against the fraction. The paper finds an optimum around 50%.
+"""
+
+from __future__ import annotations
+
+from omegaconf import DictConfig
+
+from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.evaluation.benchmark_eval import Method
+from mocap_hmr.models.finetune import MODES
+from mocap_hmr.studies.figures import curve_chart
+from mocap_hmr.studies.scores import Scores
+from mocap_hmr.studies.tables import EMBEDDED, Column, benchmarks, metric_cells, metric_columns, score, write_table
+from mocap_hmr.studies.variants import (
+    StudyContext,
+    StudyOutput,
+    evaluate_models,
+    fine_tune_config,
+    slug,
+    starting_model,
+    train_repeats,
+)
+
+NAME = "synthetic-fraction"
+START = "starting model"
+
+
+def label(fraction: float) -> str:
+    return f"{100 * fraction:g}% rendered"
+
+
+def run(cfg: DictConfig, log=print) -> StudyOutput:
+    st, spin = cfg.study, cfg.mocap_spin
+    fractions = sorted(float(f) for f in st.fractions)
+    if not fractions or not all(0.0 <= f <= 1.0 for f in fractions):
+        raise MocapHMRError(f"study.fractions: {list(st.fractions)}; each must be in [0, 1]")
+    if st.trainable not in MODES:
+        raise MocapHMRError(f"study.trainable='{st.trainable}' is not one of {', '.join(MODES)}")
+    ctx = StudyContext.open(cfg, NAME, log)
+    start = starting_model(ctx)
+    rendered = {f: round(spin.batch_size * f) for f in fractions}
+
+    def halves(repeat: int):
+        return (ctx.stream("synthetic", max(rendered.values()), repeat=repeat),
+                ctx.stream("real", spin.batch_size - min(rendered.values()), repeat=repeat))
+
+    methods = [(START, [Method(START, start)])]
+    for f in fractions:
+        spin_cfg = fine_tune_config(ctx, start, trainable=st.trainable, synthetic_fraction=f)
+        methods.append(train_repeats(ctx, label(f), spin_cfg, halves,
+                                     folder=ctx.folder / "variants" / slug(st.trainable) / slug(label(f))))
+    raw = evaluate_models(ctx, [m for _, models in methods for m in models])
+    scores = Scores.of(raw, methods)
+    results = scores.pooled()
+
+    rows = [{"variant": f"{START} (not fine-tuned)", **metric_cells(results, START)}]
+    rows += [{"variant": label(f), "fraction": f"{f:g}", "rendered": rendered[f], **metric_cells(results, label(f)),
+              "spread": scores.spread(label(f)), "delta": scores.delta_text(label(f), START)} for f in fractions]
+    columns = [Column("variant", "Variant"), Column("fraction", "Synthetic fraction"),
+               Column("rendered", f"Rendered per batch of {spin.batch_size}"), *metric_columns(results),
+               *([Column("spread", f"{EMBEDDED} PA-MPJPE sd over seeds (mm)")] if scores.seeds > 1 else []),
+               Column("delta", f"{EMBEDDED} PA-MPJPE vs {START} (mm, ±)")]
+    other = "real" if ctx.real_data else "reference-domain"
+    notes = [f"each fraction fine-tunes '{st.trainable}' of the starting model ({start}) for {st.steps} "
+             f"steps at lr {st.lr:g}; the rest of each batch is {other}; the same samples for every fraction",
+             scores.error_note()]
+    files = write_table(ctx.folder, f"Synthetic fraction of each batch (Figure 6), fine-tuning '{st.trainable}'",
+                        columns, rows, notes, results, extra={"runs": [r.as_dict() for r in raw]})
+    panels = [(f"{name} (mm)", {b: [score(results, label(f), metric, b) for f in fractions]
+                                for b in benchmarks(results)})
+              for metric, name in (("pa_mpjpe", "PA-MPJPE"), ("mpjpe", "MPJPE"))]
+    references = [(f"{START} ({EMBEDDED})", score(results, START, metric)) for metric in ("pa_mpjpe", "mpjpe")]
+    files["picture"] = curve_chart(ctx.folder / "synthetic_fraction.png", fractions, panels,
+                                   f"Error against the rendered fraction of each batch ('{st.trainable}')",
+                                   "fraction of each batch rendered", references)
+    return StudyOutput(NAME, ctx.folder, files, _summary(scores, results, fractions, st.trainable))
+
+
+def _summary(scores: Scores, results, fractions: list[float], trainable: str) -> str:
+    pa = {f: score(results, label(f)) for f in fractions}
+    best = min(fractions, key=pa.get)
+    inner = 0 < fractions.index(best) < len(fractions) - 1
+    line = ", ".join(f"{f:g}: {pa[f]:.1f}" for f in fractions)
+    text = (f"{NAME} ('{trainable}', {scores.seeds} seed(s)): {EMBEDDED} PA-MPJPE (mm) by fraction rendered: {line} "
+            f"({START} {score(results, START):.1f}). Lowest at {best:g}"
+            + (", inside the range" if inner else ", at an end of the range"))
+    ends = [f for f in (fractions[0], fractions[-1]) if f != best]
+    if ends:
+        text += "; against " + ", ".join(f"{f:g}: {scores.delta_text(label(best), label(f))} mm" for f in ends)
+        clear = inner and all(scores.verdict(label(best), label(f)) == "lower" for f in ends)
+        text += (" (an optimum: better than both ends by more than 2 standard errors)" if clear else
+                 " (not better than both ends by 2 standard errors: no clear optimum)" if inner else "")
+    return text + "."

@@ -1,0 +1,183 @@
+"""``synthetic-gap`` (the paper's Figure 9): how much the look of a rendering costs.
+
+One model is scored on the embedded image test set rendered again with every combination of
+``study.backgrounds`` and ``study.bodies``: the same poses, shapes, cameras and crops as the
+stored set (``rerender.stored_scenes``), only the appearance drawn anew. Backgrounds: ``black``;
+``noise`` (uniform random pixels: random, but no scene); ``scenes`` (the renderer's default:
+procedural rooms, or the photographs of ``render.backgrounds``). Our sampler's "random"
+backgrounds *are* its procedural rooms, so the paper's random-vs-photo pair becomes
+noise-vs-scenes here. Bodies: ``grey`` (untextured, shaded: the paper's "metallic"), ``skin``
+(the body's bare skin textures: the stored set's look) and ``clothed`` (skin with procedural
+clothes, as the training renderer draws them, or ``render.textures``).
+
+The model: ``study.weights``, else the run's ``<out_dir>/mocap_spin.pt`` when ``train.py``
+wrote one, else the starting model. The stored set is scored too, as the reference.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from omegaconf import DictConfig
+
+from mocap_hmr.data.motion_index import load_index
+from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.evaluation.benchmark_eval import Method, evaluate_benchmark
+from mocap_hmr.evaluation.embedded import held_out_motion_index, image_test_set
+from mocap_hmr.evaluation.predict import load_image_model
+from mocap_hmr.evaluation.run import _truth, smpl_protocol
+from mocap_hmr.imageio import denormalize_images, write_png
+from mocap_hmr.studies.figures import bar_chart
+from mocap_hmr.studies.rerender import StoredScenes, render_scenes, stored_scenes
+from mocap_hmr.studies.scores import paired_delta
+from mocap_hmr.studies.settings import BACKGROUNDS, BODIES
+from mocap_hmr.studies.tables import EMBEDDED, Column, write_table
+from mocap_hmr.studies.variants import StudyContext, StudyOutput, evaluate_models, starting_model
+from mocap_hmr.training.runner import FINAL_MODEL
+from renderers import plots
+from renderers.build import build_renderer
+from renderers.plain import NoiseBackgrounds, SolidBackgrounds, grey_textures
+from renderers.synthetic import SyntheticRenderer
+
+NAME = "synthetic-gap"
+STORED = "stored test set"
+RENDER_VERSION = 1  # bump when a look changes: cached predictions are then recomputed
+PREVIEW_SAMPLES = 8
+
+
+def model_to_evaluate(ctx: StudyContext) -> tuple[Path, str]:
+    """``study.weights``, else the run's MoCap-SPIN, else the starting model; and what it is."""
+    if ctx.settings.weights:
+        path = Path(ctx.settings.weights)
+        if not path.is_file():
+            raise MocapHMRError(f"study.weights={path}: no such file")
+        return path, str(path)
+    run = Path(ctx.cfg.out_dir) / FINAL_MODEL
+    if run.is_file():
+        return run, f"the run's MoCap-SPIN ({run})"
+    return starting_model(ctx), "the starting model (no run in out_dir; study.weights picks another)"
+
+
+def labels(cfg: DictConfig) -> tuple[dict[str, str], dict[str, str]]:
+    """Table labels of the backgrounds and bodies, saying what they are in this configuration."""
+    scenes = "photos (render.backgrounds)" if cfg.render.backgrounds else "rooms (procedural)"
+    clothed = "textures (render.textures)" if cfg.render.textures else "clothed (training look)"
+    return ({"black": "black", "noise": "pixel noise", "scenes": scenes},
+            {"grey": "grey, untextured", "skin": "bare skin (test look)", "clothed": clothed})
+
+
+def appearance_renderer(ctx: StudyContext, index, background: str, body: str) -> SyntheticRenderer:
+    """A renderer (no photometric augmentation) with the background and body look asked for."""
+    cfg, device = ctx.cfg, ctx.device
+    size = cfg.render.image_size
+    renderer = build_renderer(ctx.body, index, image_size=size, backend=cfg.render.backend, device=device,
+                              textures=cfg.render.textures if body == "clothed" else None,
+                              backgrounds=cfg.render.backgrounds if background == "scenes" else None,
+                              texture_size=cfg.render.texture_size, augment=False,
+                              clothed=0.9 if body == "clothed" else 0.0)
+    if body == "grey":
+        renderer.textures = grey_textures(device=device)
+    if background == "black":
+        renderer.backgrounds = SolidBackgrounds(size, device=device)
+    elif background == "noise":
+        renderer.backgrounds = NoiseBackgrounds(size, device=device)
+    return renderer
+
+
+def _render_all(renderer: SyntheticRenderer, scenes: StoredScenes, batch_size: int, seed: int,
+                count: int | None = None):
+    """Normalized images of the first ``count`` (default all) scenes, batch by batch, seeded."""
+    generator = torch.Generator(device=scenes.pose.device).manual_seed(seed)
+    n = len(scenes) if count is None else count
+    for first in range(0, n, batch_size):
+        pick = torch.arange(first, min(first + batch_size, n), device=scenes.pose.device)
+        yield render_scenes(renderer, scenes, pick, generator).images.cpu()
+
+
+def run(cfg: DictConfig, log=print) -> StudyOutput:
+    st = cfg.study
+    for key, known, chosen in (("backgrounds", BACKGROUNDS, st.backgrounds), ("bodies", BODIES, st.bodies)):
+        unknown = [c for c in chosen if c not in known]
+        if unknown or not chosen:
+            raise MocapHMRError(f"study.{key}: {', '.join(unknown) or 'empty'}; known: {', '.join(known)}")
+    ctx = StudyContext.open(cfg, NAME, log)
+    if ctx.real_data or cfg.eval.real:
+        log(f"{NAME}: re-renders the embedded test set only; mocap_spin.real / eval.real are not used")
+    weights, which = model_to_evaluate(ctx)
+    method = Method("model", weights)
+    stored = evaluate_models(ctx, [method], real=False)[0]
+
+    device = ctx.device
+    data = image_test_set(ctx.body, cfg.render.image_size, n=cfg.eval.image_samples, device=device, log=log)
+    scenes = stored_scenes(data, cfg.render.image_size)
+    truth = _truth(ctx.body, data.pose.cpu(), data.betas.cpu())
+    index = load_index(held_out_motion_index(log=log), device=device)
+    protocol = smpl_protocol(cfg.eval.align)
+    bs = cfg.eval.batch_size
+    background_labels, body_labels = labels(cfg)
+    seed = cfg.seed * 1000 + 7
+    rows, cells, previews = [], {}, []
+    for background in st.backgrounds:
+        for body in st.bodies:
+            renderer = appearance_renderer(ctx, index, background, body)
+            description = {"background": background, "body": body, "seed": seed, "test_set": data.path.name,
+                           "backgrounds": cfg.render.backgrounds, "textures": cfg.render.textures,
+                           "version": RENDER_VERSION}
+            result = evaluate_benchmark(
+                f"gap-{background}-{body}", lambda r=renderer: _render_all(r, scenes, bs, seed), -(-len(scenes) // bs),
+                truth, [method], lambda w: load_image_model(cfg.mocap_spin, w, device), ctx.body, protocol,
+                ctx.folder / "predictions", description)[0]
+            cells[background, body] = result
+            rows.append({"background": background_labels[background], "body": body_labels[body],
+                         **{m: result.metrics[m] for m in ("pa_mpjpe", "mpjpe", "mpvpe")},
+                         "delta": "{:+.1f} ± {:.1f}".format(*paired_delta(result, stored))})
+            previews.append((f"{background_labels[background]} / {body_labels[body]}",
+                             next(_render_all(renderer, scenes, PREVIEW_SAMPLES, seed, PREVIEW_SAMPLES))))
+    rows.append({"background": STORED, "body": "(as stored: rooms, bare skin)",
+                 **{m: stored.metrics[m] for m in ("pa_mpjpe", "mpjpe", "mpvpe")}})
+
+    columns = [Column("background", "Background"), Column("body", "Body"),
+               *(Column(m, f"{label} (mm)", lower_better=True)
+                 for m, label in (("pa_mpjpe", "PA-MPJPE"), ("mpjpe", "MPJPE"), ("mpvpe", "MPVPE"))),
+               Column("delta", f"PA-MPJPE vs {STORED} (mm, ± s.e.)")]
+    notes = [f"model: {which}", f"the {len(scenes)} samples of the {EMBEDDED} test set, rendered again with the same "
+             "pose, shape, camera and crop; light and texture drawn anew (one seed for every look)",
+             "our background sampler's random backgrounds are its procedural rooms: pixel noise stands for "
+             "'random' and the rooms (or photos) for 'scenes'"]
+    files = write_table(ctx.folder, "Synthetic gap: appearance of the test renderings (Figure 9)", columns, rows,
+                        notes, [stored, *cells.values()], extra={"model": str(weights)})
+    series = {body_labels[b]: [cells[g, b].metrics["pa_mpjpe"] for g in st.backgrounds] for b in st.bodies}
+    files["picture"] = bar_chart(ctx.folder / "synthetic_gap.png", [background_labels[g] for g in st.backgrounds],
+                                 series, "PA-MPJPE by background and body look", "PA-MPJPE (mm)",
+                                 (STORED, stored.metrics["pa_mpjpe"]))
+    files["preview"] = _preview(ctx.folder / "appearances.png", previews)
+    return StudyOutput(NAME, ctx.folder, files, _summary(cells, stored, which, background_labels, body_labels))
+
+
+def _preview(path: Path, rows: list[tuple[str, torch.Tensor]], zoom: int = 2) -> Path:
+    """A row of crops per look, its label on the left."""
+    label_width = 12 * max(len(label) for label, _ in rows) + 20
+    images = [(denormalize_images(x).clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy() for _, x in rows]
+    size = images[0].shape[1] * zoom
+    gap = 4
+    canvas = np.full((len(rows) * (size + gap) + gap, label_width + PREVIEW_SAMPLES * (size + gap), 3), 255,
+                     dtype=np.uint8)
+    for r, ((label, _), crops) in enumerate(zip(rows, images, strict=True)):
+        top = gap + r * (size + gap)
+        plots.draw_text(canvas, label, label_width - 10, top + size / 2, align="right", valign="middle")
+        for c, crop in enumerate(crops):
+            left = label_width + c * (size + gap)
+            canvas[top:top + size, left:left + size] = crop.repeat(zoom, 0).repeat(zoom, 1)
+    return write_png(path, canvas)
+
+
+def _summary(cells, stored, which, background_labels, body_labels) -> str:
+    parts = ", ".join(f"{background_labels[g]}/{body_labels[b].split(' (')[0]} {r.metrics['pa_mpjpe']:.1f}"
+                      for (g, b), r in cells.items())
+    pa = {k: r.metrics["pa_mpjpe"] for k, r in cells.items()}
+    best, worst = min(pa, key=pa.get), max(pa, key=pa.get)
+    return (f"{NAME} ({which}): PA-MPJPE (mm) {parts}; {STORED} {stored.metrics['pa_mpjpe']:.1f}. "
+            f"Best look: {background_labels[best[0]]} / {body_labels[best[1]]}; worst: "
+            f"{background_labels[worst[0]]} / {body_labels[worst[1]]} (+{pa[worst] - pa[best]:.1f}).")

@@ -1,0 +1,100 @@
+"""``trainable-subsets`` (the paper's Table 7): which parameters to fine-tune.
+
+Copies of the starting model are fine-tuned on the same batches (``mocap_spin.synthetic_fraction``
+rendered, the rest real or reference-domain), the same steps and learning rate, each training
+one subset of ``mocap_hmr.models.finetune.MODES`` (``study.subsets``); a control fine-tunes every
+parameter as long on real (reference-domain) batches alone. All of them and the starting model
+are scored on the embedded image benchmark (and ``eval.real``). The paper's answer: batch-norm
+only (MoCap-SPIN) beats fine-tuning every parameter.
+"""
+
+from __future__ import annotations
+
+from omegaconf import DictConfig
+
+from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.evaluation.benchmark_eval import Method
+from mocap_hmr.models.finetune import MODES, select_trainable
+from mocap_hmr.models.hmr import HMR
+from mocap_hmr.studies.figures import bar_chart
+from mocap_hmr.studies.scores import Scores
+from mocap_hmr.studies.tables import EMBEDDED, Column, benchmarks, metric_cells, metric_columns, score, write_table
+from mocap_hmr.studies.variants import (
+    StudyContext,
+    StudyOutput,
+    evaluate_models,
+    fine_tune_config,
+    starting_model,
+    train_repeats,
+)
+
+NAME = "trainable-subsets"
+START = "starting model"
+CONTROL = "all, no rendered half (control)"
+
+
+def trainable_counts(backbone: str, modes: list[str]) -> tuple[dict[str, int], int]:
+    """Trainable parameters of HMR(``backbone``) per mode, and the total."""
+    model = HMR(backbone)
+    return {mode: select_trainable(model, mode) for mode in modes}, sum(p.numel() for p in model.parameters())
+
+
+def run(cfg: DictConfig, log=print) -> StudyOutput:
+    subsets = list(cfg.study.subsets)
+    unknown = [s for s in subsets if s not in MODES]
+    if unknown or not subsets:
+        raise MocapHMRError(f"study.subsets: {', '.join(unknown) or 'empty'}; the subsets are {', '.join(MODES)}")
+    ctx = StudyContext.open(cfg, NAME, log)
+    start = starting_model(ctx)
+    spin = cfg.mocap_spin
+    n_synthetic = round(spin.batch_size * spin.synthetic_fraction)
+
+    def halves(repeat: int):
+        return ctx.stream("synthetic", n_synthetic, repeat=repeat), ctx.stream("real", spin.batch_size, repeat=repeat)
+
+    methods = [(START, [Method(START, start)])]
+    methods += [train_repeats(ctx, mode, fine_tune_config(ctx, start, trainable=mode), halves) for mode in subsets]
+    # the control: every parameter, as many steps, without the rendered half (the same real samples first)
+    methods.append(train_repeats(ctx, CONTROL, fine_tune_config(ctx, start, trainable="all", synthetic_fraction=0.0),
+                                 lambda repeat: (None, halves(repeat)[1])))
+    raw = evaluate_models(ctx, [m for _, models in methods for m in models])
+    scores = Scores.of(raw, methods)
+    results = scores.pooled()
+
+    counts, total = trainable_counts(spin.backbone, [*subsets, "all"])
+    rows = [{"subset": f"{START} (not fine-tuned)", **metric_cells(results, START)}]
+    for name, mode in [*((m, m) for m in subsets), (CONTROL, "all")]:
+        rows.append({"subset": name, "trainable": counts[mode], "share": f"{100 * counts[mode] / total:.2f}%",
+                     **metric_cells(results, name), "spread": scores.spread(name),
+                     "delta": scores.delta_text(name, START)})
+    columns = [Column("subset", "Trainable subset"), Column("trainable", "Trainable parameters"),
+               Column("share", "Share"), *metric_columns(results),
+               *([Column("spread", f"{EMBEDDED} PA-MPJPE sd over seeds (mm)")] if scores.seeds > 1 else []),
+               Column("delta", f"{EMBEDDED} PA-MPJPE vs {START} (mm, ±)")]
+    real_half = "real" if ctx.real_data else "reference-domain"
+    notes = [f"every subset fine-tuned from the starting model ({start}) for {cfg.study.steps} steps at lr "
+             f"{cfg.study.lr:g}, batch {spin.batch_size} ({n_synthetic} rendered + {spin.batch_size - n_synthetic} "
+             f"{real_half}), the same batches for every subset",
+             f"'{CONTROL}': every parameter, the same steps, batches of {spin.batch_size} {real_half} samples only "
+             "(the same ones first): what the fine-tuning gives without rendered data",
+             f"{spin.backbone} backbone: {total:,} parameters", scores.error_note()]
+    files = write_table(ctx.folder, "Trainable subsets (Table 7)", columns, rows, notes, results,
+                        extra={"runs": [r.as_dict() for r in raw]})
+    series = {b: [score(results, m, benchmark=b) for m in [*subsets, CONTROL]] for b in benchmarks(results)}
+    reference = (START, score(results, START)) if len(series) == 1 else None
+    files["picture"] = bar_chart(ctx.folder / "trainable_subsets.png", [*subsets, "all, control"], series,
+                                 "PA-MPJPE after fine-tuning each subset", "PA-MPJPE (mm)", reference)
+    return StudyOutput(NAME, ctx.folder, files, _summary(scores, results, subsets))
+
+
+def _summary(scores: Scores, results, subsets: list[str]) -> str:
+    pa = {m: score(results, m) for m in [START, *subsets, CONTROL]}
+    best = min(subsets, key=pa.get)
+    line = ", ".join(f"{m} {pa[m]:.1f}" for m in subsets)
+    text = (f"{NAME}: {EMBEDDED} PA-MPJPE (mm): {START} {pa[START]:.1f}; {line}; {CONTROL} {pa[CONTROL]:.1f}. "
+            f"Lowest subset: {best}.")
+    if "bn" in pa and "all" in pa:
+        verdict = {"lower": "beats", "higher": "is beaten by", "tied": "ties with"}[scores.verdict("bn", "all")]
+        text += (f" BN-only {verdict} all-parameter fine-tuning (difference "
+                 f"{scores.delta_text('bn', 'all')} mm, 2 standard errors decide; {scores.seeds} seed(s)).")
+    return text

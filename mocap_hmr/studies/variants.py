@@ -1,0 +1,265 @@
+"""What every study is made of: a starting model, variants fine-tuned from it, and their scores.
+
+- ``StudyContext.open(cfg, name)``: the device, body, motion corpus and folders of one study
+  (``<out_dir>/studies/<name>/``).
+- ``starting_model(ctx)``: ``mocap_spin.checkpoint`` when set (SPIN's, as the paper), else a
+  model trained once on the real half alone (the reference domain in the embedded default),
+  every parameter, ``study.start_steps`` steps at ``study.start_lr``; written to
+  ``<out_dir>/studies/start/`` and shared by all studies.
+- ``fine_tune_config(ctx, start, **changes)``: ``mocap_spin`` for a variant: from ``start``,
+  ``study.steps`` steps at ``study.lr``, the milestones of ``mocap_spin.lr_milestones`` at the
+  same fractions of the run, rendered poses from the motion corpus (``synthetic_source=motion``:
+  the studies' halves are drawn independently, so ``paired`` does not apply).
+- ``train_variant(ctx, label, spin_cfg, synthetic, real)``: trains it with ``MocapSpinTrainer``
+  on ``SharedStream``s and writes ``variants/<label>/mocap_spin.pt``, ``metrics.csv`` and
+  ``variant.json``. A variant whose weights exist and whose ``variant.json`` matches its
+  settings (configuration, streams, starting weights) is not trained again.
+- ``evaluate_models(ctx, methods)``: each model on the embedded image benchmark and on every
+  ``eval.real`` benchmark; predictions cached under the study's ``predictions/``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from mocap_hmr.atomic import atomic_write
+from mocap_hmr.body import BodyModel
+from mocap_hmr.body.standin import resolve_body_model
+from mocap_hmr.data.motion_index import MotionIndex
+from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.evaluation.benchmark_eval import Method, evaluate_benchmark
+from mocap_hmr.evaluation.predict import load_image_model
+from mocap_hmr.evaluation.real import load_real
+from mocap_hmr.evaluation.results import Result
+from mocap_hmr.evaluation.run import embedded_image, smpl_protocol
+from mocap_hmr.models.checkpoints import save_spin_checkpoint
+from mocap_hmr.progress import progress
+from mocap_hmr.studies.scores import repeat_name
+from mocap_hmr.studies.streams import SharedStream
+from mocap_hmr.training.distributed import resolve_device
+from mocap_hmr.training.mocap_spin import MocapSpinTrainer
+from mocap_hmr.training.runner import FINAL_MODEL, build_streams, load_motion
+
+# Seeds of the studies' streams, offset from ``seed``: the starting model sees other samples than the variants.
+STREAM_SEEDS = {"synthetic": 1, "real": 2, "start": 3, "custom": 4}
+STREAMS_VERSION = 1  # bump when the way streams draw samples changes: variants trained before are retrained
+START_DIR = "start"
+
+
+@dataclass
+class StudyContext:
+    """One study's surroundings. folder: ``<out_dir>/studies/<name>``; root: ``<out_dir>/studies``."""
+
+    name: str
+    cfg: DictConfig
+    folder: Path
+    root: Path
+    device: torch.device
+    body: BodyModel
+    index: MotionIndex
+    log: Callable[[str], None] = print
+    _sources: dict = field(default_factory=dict)
+    _streams: dict = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, cfg: DictConfig, name: str, log=print) -> StudyContext:
+        if cfg.study.seeds < 1:
+            raise MocapHMRError(f"study.seeds={cfg.study.seeds}: train every variant at least once (1)")
+        device = resolve_device(cfg.device)
+        root = Path(cfg.out_dir) / "studies"
+        body = BodyModel(resolve_body_model(cfg.body.model_path, log=log)).to(device)
+        return cls(name, cfg, root / name, root, device, body, load_motion(cfg, device, log), log)
+
+    @property
+    def settings(self) -> DictConfig:
+        return self.cfg.study
+
+    @property
+    def real_data(self) -> bool:
+        return bool(self.cfg.mocap_spin.real)
+
+    def sources(self, real_width: int) -> tuple[object, object]:
+        """The renderer and the real-half source (``training.runner.build_streams``), the latter
+        yielding ``real_width`` samples per call (SPIN's datasets need it fixed)."""
+        if real_width not in self._sources:
+            spin = self.cfg.mocap_spin
+            fraction = 1.0 - real_width / spin.batch_size
+            cfg = OmegaConf.merge(self.cfg, {"mocap_spin": {"synthetic_fraction": fraction}})
+            self._sources[real_width] = build_streams(cfg, self.body, self.device, self.log, index=self.index)
+        return self._sources[real_width]
+
+    def stream(self, kind: str, width: int, source=None, repeat: int = 0) -> SharedStream | None:
+        """The study's shared stream of ``kind`` (synthetic | real | start), ``width`` samples per
+        batch, for repeat ``repeat`` (seeded from ``seed + repeat``); ``source`` gives a stream of its
+        own (kind "custom"), not kept."""
+        if width == 0:
+            return None
+        budget = int(self.settings.cache_mb) * 2**20
+        seed = (self.cfg.seed + repeat) * 1000 + STREAM_SEEDS[kind]
+        if source is not None:
+            return SharedStream(source, width, seed, self.device, budget_bytes=0)  # one variant reads it
+        if (kind, width, repeat) not in self._streams:
+            if kind == "synthetic":  # the renderer is the same whatever the real half's width
+                source = (next(iter(self._sources.values())) if self._sources
+                          else self.sources(self.cfg.mocap_spin.batch_size))[0]
+            else:
+                source = self.sources(width)[1]
+            self._streams[kind, width, repeat] = SharedStream(source, width, seed, self.device, budget)
+        return self._streams[kind, width, repeat]
+
+
+def _scaled_milestones(cfg: DictConfig, steps: int) -> list[int]:
+    """``mocap_spin.lr_milestones`` at the same fractions of a run of ``steps`` as of ``mocap_spin.iterations``."""
+    total = cfg.mocap_spin.iterations
+    return [round(m * steps / total) for m in cfg.mocap_spin.lr_milestones if m < total]
+
+
+def starting_model(ctx: StudyContext) -> Path:
+    """The model every variant starts from (see the module docstring)."""
+    spin = ctx.cfg.mocap_spin
+    if spin.checkpoint:
+        if not Path(spin.checkpoint).is_file():
+            raise MocapHMRError(f"mocap_spin.checkpoint={spin.checkpoint}: no such file (the studies fine-tune it)")
+        return Path(spin.checkpoint)
+    st = ctx.settings
+    start_cfg = OmegaConf.merge(spin, {
+        "trainable": "all", "synthetic_fraction": 0.0, "synthetic_source": "motion", "checkpoint": None,
+        "iterations": st.start_steps, "lr": st.start_lr, "lr_milestones": _scaled_milestones(ctx.cfg, st.start_steps),
+    })
+    return train_variant(ctx, "starting model", start_cfg, None, ctx.stream("start", spin.batch_size),
+                         folder=ctx.root / START_DIR)
+
+
+def fine_tune_config(ctx: StudyContext, start: Path, **changes) -> DictConfig:
+    """``mocap_spin`` of a variant fine-tuned from ``start`` (changes: other mocap_spin keys)."""
+    st = ctx.settings
+    return OmegaConf.merge(ctx.cfg.mocap_spin, {
+        "checkpoint": str(start), "iterations": st.steps, "lr": st.lr, "synthetic_source": "motion",
+        "lr_milestones": _scaled_milestones(ctx.cfg, st.steps), **changes})
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(2**20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:16]
+
+
+def _identity(ctx: StudyContext, spin_cfg: DictConfig, synthetic: SharedStream | None, real: SharedStream | None,
+              synthetic_label: str) -> dict:
+    """Everything a variant's weights depend on, as JSON."""
+    cfg = ctx.cfg
+    start = spin_cfg.checkpoint
+    return {"mocap_spin": OmegaConf.to_container(spin_cfg, resolve=True),
+            "start_digest": file_digest(Path(start)) if start else None,
+            "render": OmegaConf.to_container(cfg.render, resolve=True),
+            "motion": OmegaConf.to_container(cfg.motion, resolve=True), "body": cfg.body.model_path,
+            "seed": cfg.seed, "device": ctx.device.type, "streams_version": STREAMS_VERSION,
+            "synthetic": synthetic_label if synthetic else None,
+            "streams": {k: [s.width, s.seed] if s else None for k, s in (("synthetic", synthetic), ("real", real))}}
+
+
+def slug(text: str) -> str:
+    """A folder name for a label: 'oracle: + camera' -> 'oracle_+_camera'."""
+    return re.sub(r"[^a-z0-9+.-]+", "_", text.lower()).strip("_")
+
+
+def _finished(folder: Path, identity: dict) -> bool:
+    try:
+        return (folder / FINAL_MODEL).is_file() and json.loads((folder / "variant.json").read_text()) == identity
+    except (OSError, ValueError):
+        return False
+
+
+def train_variant(ctx: StudyContext, label: str, spin_cfg: DictConfig, synthetic: SharedStream | None,
+                  real: SharedStream | None, synthetic_label: str = "motion", folder: Path | None = None,
+                  repeat: int = 0) -> Path:
+    """Train one variant (see the module docstring); returns its ``mocap_spin.pt``.
+
+    synthetic, real: the two halves (``None`` where the variant takes no samples from one);
+    synthetic_label: what the synthetic half is, for ``variant.json``; repeat: which of the
+    ``study.seeds`` runs (torch seeded with ``seed + repeat``)."""
+    folder = folder or ctx.folder / "variants" / slug(label)
+    weights = folder / FINAL_MODEL
+    identity = json.loads(json.dumps({**_identity(ctx, spin_cfg, synthetic, real, synthetic_label), "repeat": repeat}))
+    if _finished(folder, identity):
+        ctx.log(f"study {ctx.name}: '{label}' was trained with these settings already ({weights})")
+        return weights
+    for stream in (synthetic, real):
+        if stream is not None:
+            stream.rewind()
+    torch.manual_seed(ctx.cfg.seed + repeat)
+    trainer = MocapSpinTrainer(spin_cfg, ctx.body, synthetic, real, ctx.device, log=ctx.log)
+    unused = torch.Generator(device=ctx.device)  # the shared streams draw from their own generators
+    rows = []
+    for step in progress(range(spin_cfg.iterations), spin_cfg.iterations, f"{ctx.name}: {label}", unit="steps"):
+        terms = trainer.step(unused)
+        if not all(math.isfinite(v) for v in terms.values()):
+            raise MocapHMRError(f"study {ctx.name}, '{label}': the loss became {terms['loss']} at step {step + 1} "
+                                f"(mocap_spin.lr={spin_cfg.lr}, study.lr / study.start_lr set it)")
+        rows.append({"step": step + 1, **{k: f"{v:.6g}" for k, v in terms.items()}})
+    save_spin_checkpoint(trainer.model, weights)
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[-1]))
+        writer.writeheader()
+        writer.writerows(rows)
+    atomic_write(folder / "metrics.csv", lambda fh: fh.write(buffer.getvalue().encode()))
+    atomic_write(folder / "variant.json", lambda fh: fh.write(json.dumps(identity, indent=1).encode()))
+    return weights
+
+
+def train_repeats(ctx: StudyContext, label: str, spin_cfg: DictConfig,
+                  halves: Callable[[int], tuple[SharedStream | None, SharedStream | None]], folder: Path | None = None,
+                  synthetic_label: str = "motion") -> tuple[str, list[Method]]:
+    """A variant trained ``study.seeds`` times: halves(repeat) gives the (synthetic, real) streams
+    of each repeat; repeat k > 0 goes to ``<folder>_seed<seed + k>``. Returns (label, its models)."""
+    folder = folder or ctx.folder / "variants" / slug(label)
+    methods = []
+    for k in range(ctx.settings.seeds):
+        name = repeat_name(label, ctx.cfg.seed, k)
+        where = folder if k == 0 else folder.with_name(f"{folder.name}_seed{ctx.cfg.seed + k}")
+        methods.append(Method(name, train_variant(ctx, name, spin_cfg, *halves(k), synthetic_label, where, k)))
+    return label, methods
+
+
+def evaluate_models(ctx: StudyContext, methods: list[Method], real: bool = True) -> list[Result]:
+    """Each method on the embedded image benchmark (``eval.image_samples`` renderings of
+    held-out motion) and, with ``real``, on every ``eval.real`` benchmark."""
+    cfg = ctx.cfg
+    protocol = smpl_protocol(cfg.eval.align)
+    cache = ctx.folder / "predictions"
+
+    def load_model(weights: Path):
+        return load_image_model(cfg.mocap_spin, weights, ctx.device)
+
+    results = embedded_image(cfg, ctx.body, methods, load_model, protocol, cache, ctx.log)
+    for entry in cfg.eval.real if real else ():
+        bench = load_real(entry, cfg.render.image_size, cfg.eval.align, cfg.body.model_path, ctx.device, ctx.log)
+        loader = torch.utils.data.DataLoader(bench.crops, batch_size=cfg.eval.batch_size, num_workers=cfg.eval.workers)
+        results += evaluate_benchmark(entry.name, lambda loader=loader: loader, len(loader), bench.truth, methods,
+                                      load_model, ctx.body, bench.protocol, cache, {"path": entry.path})
+    return results
+
+
+@dataclass
+class StudyOutput:
+    """What a study leaves: its folder, the files it wrote (table.md, table.json, pictures) and a
+    few lines of summary."""
+
+    name: str
+    folder: Path
+    files: dict[str, Path]
+    summary: str

@@ -1,0 +1,47 @@
+"""renderers.plain: solid and noise backgrounds, the untextured grey body, inside the renderer."""
+
+import pytest
+import torch
+
+from mocap_hmr.body import BodyModel
+from mocap_hmr.data.default_corpus import default_motion_index
+from mocap_hmr.data.motion_index import load_index
+from mocap_hmr.imageio import denormalize_images
+from renderers.build import build_renderer
+from renderers.plain import GREY, NoiseBackgrounds, SolidBackgrounds, grey_textures
+
+
+def test_solid_backgrounds_are_one_colour_and_draw_nothing():
+    g = torch.Generator().manual_seed(0)
+    state = g.get_state()
+    out = SolidBackgrounds(8, (0.0, 0.5, 1.0)).sample(3, g)
+    assert out.shape == (3, 3, 8, 8)
+    assert torch.equal(out[:, :, 2, 5], torch.tensor([[0.0, 0.5, 1.0]] * 3))
+    assert torch.equal(g.get_state(), state)
+    with pytest.raises(ValueError, match="three values in"):
+        SolidBackgrounds(8, (0.0, 2.0, 0.0))
+
+
+def test_noise_backgrounds_are_seeded_uniform_pixels():
+    a = NoiseBackgrounds(16).sample(4, torch.Generator().manual_seed(1))
+    b = NoiseBackgrounds(16).sample(4, torch.Generator().manual_seed(1))
+    assert a.shape == (4, 3, 16, 16) and torch.equal(a, b)
+    assert 0.0 <= a.min() and a.max() <= 1.0 and abs(a.mean().item() - 0.5) < 0.05
+
+
+def test_grey_body_over_black(tiny_body_dir, tmp_path):
+    body = BodyModel(tiny_body_dir)
+    index = load_index(default_motion_index(minutes=0.2, root=tmp_path / "motion", log=lambda m: None))
+    renderer = build_renderer(body, index, image_size=32, backend="torch", augment=False, texture_size=32)
+    renderer.textures = grey_textures()
+    renderer.backgrounds = SolidBackgrounds(32)
+    batch = renderer.render(4, torch.Generator().manual_seed(0))
+    images = denormalize_images(batch.images)
+    outside = batch.masks.expand_as(images) == 0
+    assert images[outside].abs().max() < 1e-5  # black background
+    inside = images.permute(0, 2, 3, 1)[batch.masks[:, 0] == 1]  # (P, 3) body pixels
+    assert len(inside) > 50
+    assert (inside.max(1).values - inside.min(1).values).max() < 1e-4  # grey: equal channels
+    assert inside[:, 0].max() <= GREY * 1.4 + 1e-4 and inside[:, 0].std() > 0.01  # shaded, not flat
+    with pytest.raises(ValueError, match="grey must be in"):
+        grey_textures(1.5)

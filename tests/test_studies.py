@@ -1,0 +1,187 @@
+"""The studies (``mocap-hmr study NAME``) at tiny sizes: tables, pictures and summaries;
+variants reused on a rerun and retrained when their settings change; shared streams;
+re-rendered test scenes; bad settings named by key."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from mocap_hmr.body import BodyModel
+from mocap_hmr.cli import main
+from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.evaluation.embedded import image_test_set, reference_style_renderer
+from mocap_hmr.evaluation.results import Result
+from mocap_hmr.models.finetune import select_trainable
+from mocap_hmr.models.hmr import HMR
+from mocap_hmr.studies import run_study
+from mocap_hmr.studies.figures import bar_chart, curve_chart
+from mocap_hmr.studies.rerender import render_scenes, stored_scenes
+from mocap_hmr.studies.scores import Scores, paired_delta
+from mocap_hmr.studies.settings import load_study_config
+from mocap_hmr.studies.streams import SharedStream
+from renderers.synthetic import SyntheticBatch
+
+
+@pytest.fixture(scope="module")
+def setup(tiny_body_dir, tmp_path_factory):
+    from mocap_hmr.data.default_corpus import default_motion_index
+
+    cache = tmp_path_factory.mktemp("cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("MOCAP_HMR_CACHE", str(cache))
+    index = default_motion_index(minutes=0.5, root=cache / "motion", log=lambda m: None)
+    yield tiny_body_dir, index, tmp_path_factory.mktemp("studies")
+    patch.undo()
+
+
+def overrides(setup, **changes):
+    body_dir, index, out = setup
+    items = {"out_dir": str(out), "device": "cpu", "body.model_path": str(body_dir), "motion.index": str(index),
+             "render.image_size": 32, "render.backend": "torch", "render.texture_size": 32,
+             "mocap_spin.backbone": "tiny", "mocap_spin.batch_size": 4, "mocap_spin.lr_milestones": "[]",
+             "posebert.enabled": False, "eval.image_samples": 8, "eval.batch_size": 8,
+             "study.start_steps": 2, "study.steps": 2, **changes}
+    return [f"{k}={v}" for k, v in items.items()]
+
+
+def study_config(setup, **changes):
+    return load_study_config(None, overrides(setup, **changes))
+
+
+def quiet(message):
+    pass
+
+
+def test_trainable_subsets_table_picture_and_reuse(setup):
+    cfg = study_config(setup, **{"study.subsets": "[bn,all]"})
+    out = run_study("trainable-subsets", cfg, log=quiet)
+    table = json.loads(out.files["json"].read_text())
+    control = "all, no rendered half (control)"
+    assert [r["subset"] for r in table["rows"]] == ["starting model (not fine-tuned)", "bn", "all", control]
+    model = HMR("tiny")
+    assert table["rows"][1]["trainable"] == select_trainable(model, "bn")
+    assert table["rows"][2]["trainable"] == sum(p.numel() for p in model.parameters())
+    assert {r["method"] for r in table["results"]} == {"starting model", "bn", "all", control}
+    markdown = out.files["markdown"].read_text()
+    assert "| bn | 672 | 0.04% |" in markdown and "lsp14 joints, pelvis-aligned" in markdown
+    assert out.files["picture"].read_bytes()[:4] == b"\x89PNG"
+    assert "BN-only" in out.summary and "embedded-image PA-MPJPE" in out.summary
+
+    weights = {m: out.folder / "variants" / m / "mocap_spin.pt" for m in ("bn", "all", "all_no_rendered_half_control")}
+    stamps = {m: p.stat().st_mtime_ns for m, p in weights.items()}
+    start = out.folder.parent / "start" / "mocap_spin.pt"
+    start_stamp = start.stat().st_mtime_ns
+    run_study("trainable-subsets", cfg, log=quiet)  # nothing to train again
+    assert {m: p.stat().st_mtime_ns for m, p in weights.items()} == stamps
+    run_study("trainable-subsets", study_config(setup, **{"study.subsets": "[bn]", "study.steps": 3}), log=quiet)
+    assert weights["bn"].stat().st_mtime_ns != stamps["bn"]  # other settings: trained again
+    assert start.stat().st_mtime_ns == start_stamp  # the starting model is shared and kept
+
+
+def test_synthetic_fraction_curve_over_two_seeds(setup):
+    cfg = study_config(setup, **{"study.fractions": "[0,0.5,1]", "study.seeds": 2})
+    out = run_study("synthetic-fraction", cfg, log=quiet)
+    table = json.loads(out.files["json"].read_text())
+    rows = table["rows"]
+    assert [r.get("rendered") for r in rows] == [None, 0, 2, 4]
+    assert all("±" in r["delta"] and r["spread"] >= 0 for r in rows[1:])
+    assert len(table["runs"]) == 1 + 3 * 2 and "over 2 seeds" in table["notes"][-1]
+    pooled = {r["method"]: r["metrics"]["pa_mpjpe"] for r in table["results"]}
+    runs = {r["method"]: r["metrics"]["pa_mpjpe"] for r in table["runs"]}
+    assert pooled["50% rendered"] == pytest.approx((runs["50% rendered"] + runs["50% rendered (seed 1)"]) / 2)
+    assert (out.folder / "variants" / "bn" / "50_rendered_seed1" / "mocap_spin.pt").is_file()
+    assert out.files["picture"].is_file() and "by fraction rendered" in out.summary
+
+
+def test_oracle_variants_are_labelled(setup):
+    out = run_study("oracle", study_config(setup, **{"study.oracle_levels": "[pose,camera]"}), log=quiet)
+    table = json.loads(out.files["json"].read_text())
+    assert [r["variant"] for r in table["rows"]] == ["starting model (not fine-tuned)", "training motion",
+                                                      "oracle: test poses", "oracle: + camera"]
+    assert table["notes"][0].startswith("ORACLE") and "ORACLE" in out.summary
+    assert (out.folder / "variants" / "bn" / "oracle_+_camera" / "variant.json").is_file()
+
+
+def test_synthetic_gap_grid(setup):
+    cfg = study_config(setup, **{"study.backgrounds": "[black,noise]", "study.bodies": "[grey,skin]"})
+    out = run_study("synthetic-gap", cfg, log=quiet)
+    rows = json.loads(out.files["json"].read_text())["rows"]
+    assert [(r["background"], r["body"].split(",")[0].split(" (")[0]) for r in rows[:4]] == [
+        ("black", "grey"), ("black", "bare skin"), ("pixel noise", "grey"), ("pixel noise", "bare skin")]
+    assert rows[4]["background"] == "stored test set"
+    assert out.files["picture"].is_file() and out.files["preview"].is_file()
+    assert "the starting model" in out.summary
+
+
+def test_rerendered_scenes_keep_pose_camera_and_crop(setup):
+    body = BodyModel(setup[0])
+    data = image_test_set(body, 32, n=8, log=quiet)
+    from mocap_hmr.data.motion_index import load_index
+
+    renderer = reference_style_renderer(body, load_index(setup[1]), 32)
+    batch = render_scenes(renderer, stored_scenes(data, 32), torch.arange(8), torch.Generator().manual_seed(9))
+    for key in ("focal", "principal", "camera", "pose", "cam_t"):
+        torch.testing.assert_close(getattr(batch, key), getattr(data, key), atol=1e-4, rtol=1e-4)
+
+
+class _Counter:
+    """A source whose samples say which call and position they came from."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def render(self, n, generator):
+        self.calls += 1
+        value = torch.rand(n, generator=generator)
+        fields = {k: torch.zeros(n, 1) for k in SyntheticBatch.__dataclass_fields__}
+        return SyntheticBatch(**{**fields, "images": value[:, None]})
+
+
+@pytest.mark.parametrize("budget", [0, 2**20])
+def test_shared_stream_replays_the_same_prefixes(budget):
+    source = _Counter()
+    stream = SharedStream(source, width=4, seed=5, device=torch.device("cpu"), budget_bytes=budget)
+    first = [stream.render(4).images for _ in range(3)]
+    stream.rewind()
+    again = [stream.render(2).images for _ in range(3)]
+    assert all(torch.equal(a[:2], b) for a, b in zip(first, again, strict=True))
+    assert source.calls == (3 if budget else 6)  # replayed from memory, or rendered again from the seed
+    with pytest.raises(ValueError, match="its batches have 4"):
+        stream.render(5)
+
+
+def _result(method, values):
+    return Result(method, "embedded-image", "image", {}, {"pa_mpjpe": float(np.mean(values))},
+                  {"pa_mpjpe": np.array(values, dtype=float)})
+
+
+def test_differences_and_figures(tmp_path):
+    a, b = _result("a", [1.0, 2.0, 3.0]), _result("b", [0.0, 2.0, 2.0])
+    mean, se = paired_delta(a, b)
+    assert mean == pytest.approx(2 / 3) and se == pytest.approx((1 / 3) ** 0.5 / 3 ** 0.5)
+    one = Scores([a, b], {"a": ["a"], "b": ["b"]})
+    assert one.delta("a", "b") == pytest.approx((mean, se)) and one.spread("a") is None
+    runs = [a, _result("a (seed 1)", [2.0, 2.0, 3.0]), b, _result("b (seed 1)", [1.0, 1.0, 2.0])]
+    two = Scores(runs, {"a": ["a", "a (seed 1)"], "b": ["b", "b (seed 1)"]})
+    assert two.delta("a", "b") == pytest.approx((5 / 6, 1 / 6))  # per-seed differences 2/3 and 1
+    pooled = two.pooled()[0]
+    assert pooled.method == "a" and pooled.per_sample["pa_mpjpe"] == pytest.approx([1.5, 2.0, 3.0])
+    assert two.verdict("a", "b") == "higher" and two.spread("a") == pytest.approx((1 / 3) / 2 ** 0.5)
+    bars = bar_chart(tmp_path / "b.png", ["bn", "regressor+last-1"], {"x": [1.0, float("nan")]}, "t", "y",
+                     ("start", 2.0))
+    curves = curve_chart(tmp_path / "c.png", [0, 0.5, 1], [("y", {"s": [3.0, 1.0, 2.0]})], "t", "x", [("r", 2.5)])
+    assert bars.is_file() and curves.is_file()
+
+
+def test_cli_runs_a_study_and_names_bad_keys(setup, capsys):
+    assert main(["study", "trainable-subsets", *overrides(setup, **{"study.subsets": "[bn]"})]) == 0
+    printed = capsys.readouterr().out
+    assert "trainable-subsets: embedded-image PA-MPJPE" in printed and "table.md" in printed
+    assert main(["study", "trainable-subsets", *overrides(setup, **{"study.subsets": "[nope]"})]) == 2
+    assert "study.subsets: nope; the subsets are bn" in capsys.readouterr().err
+    assert main(["study", "oracle", *overrides(setup, **{"study.stepz": 3})]) == 2
+    assert "keys of study: start_steps" in capsys.readouterr().err
+    with pytest.raises(MocapHMRError, match="study.fractions"):
+        run_study("synthetic-fraction", study_config(setup, **{"study.fractions": "[1.5]"}), log=quiet)
