@@ -10,23 +10,15 @@ appearance) with a small preset that finishes on a 2-core CPU in minutes. The ru
 import sys
 from pathlib import Path
 
-from mocap_hmr.config import parse_args
-from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.config import run_script
 from mocap_hmr.training.runner import train
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "default.yaml"
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if not any(a == "--config" or a.startswith("--config=") for a in argv):
-        argv = ["--config", str(DEFAULT_CONFIG), *argv]
-    try:
-        train(parse_args(argv, description=__doc__.splitlines()[0]))
-    except MocapHMRError as exc:
-        print(f"train.py: error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    return run_script(train, sys.argv[1:] if argv is None else argv, DEFAULT_CONFIG, "train.py",
+                      __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ with the key and what it accepts. The resolved configuration is saved with every
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -199,3 +200,16 @@ def parse_args(argv: list[str] | None = None, description: str = "") -> DictConf
     parser.add_argument("overrides", nargs="*", help="key=value, e.g. mocap_spin.iterations=100 device=cpu")
     args = parser.parse_args(argv)
     return load_config(args.config, args.overrides)
+
+
+def run_script(job, argv: list[str], default_config: Path, name: str, description: str) -> int:
+    """A script's main: ``[--config FILE] [key=value ...]`` (``default_config`` without
+    --config) -> ``job(config)``; bad input prints one line on stderr and returns 2."""
+    if not any(a == "--config" or a.startswith("--config=") for a in argv):
+        argv = ["--config", str(default_config), *argv]
+    try:
+        job(parse_args(argv, description=description))
+    except MocapHMRError as exc:
+        print(f"{name}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
