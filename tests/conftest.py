@@ -27,3 +27,16 @@ def standin_body_dir():
     from mocap_hmr.body.standin import build_standin_body
 
     return build_standin_body()
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(tiny_body_dir, tmp_path_factory):
+    """(tiny body folder, index of a 30-second procedural corpus), with $MOCAP_HMR_CACHE set to a
+    fresh folder of the test module for as long as the module runs."""
+    from mocap_hmr.data.default_corpus import default_motion_index
+
+    cache = tmp_path_factory.mktemp("cache")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("MOCAP_HMR_CACHE", str(cache))
+    yield tiny_body_dir, default_motion_index(minutes=0.5, root=cache / "motion", log=lambda m: None)
+    patch.undo()

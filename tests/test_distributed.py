@@ -18,7 +18,6 @@ from torch import nn
 
 from mocap_hmr.body import BodyModel
 from mocap_hmr.config import load_config
-from mocap_hmr.data.default_corpus import default_motion_index
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.training.checkpointing import load_checkpoint
 from mocap_hmr.training.distributed import (
@@ -43,18 +42,8 @@ def quiet(message: str) -> None:
     pass
 
 
-@pytest.fixture(scope="module")
-def setup(tiny_body_dir, tmp_path_factory):
-    cache = tmp_path_factory.mktemp("cache")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("MOCAP_HMR_CACHE", str(cache))
-    index = default_motion_index(minutes=0.5, root=cache / "motion", log=lambda m: None)
-    yield tiny_body_dir, index
-    patch.undo()
-
-
-def overrides(setup, out_dir, **extra) -> list[str]:
-    body_dir, index = setup
+def overrides(tiny_corpus, out_dir, **extra) -> list[str]:
+    body_dir, index = tiny_corpus
     items = {"out_dir": out_dir, "device": "cpu", "body.model_path": body_dir, "motion.index": index,
              "render.image_size": 32, "render.backend": "torch", "mocap_spin.backbone": "tiny",
              "mocap_spin.trainable": "bn", "mocap_spin.batch_size": 4, "mocap_spin.iterations": 2,
@@ -64,8 +53,9 @@ def overrides(setup, out_dir, **extra) -> list[str]:
     return [f"{k}={v}" for k, v in items.items()]
 
 
-def torchrun(script: Path, args: list[str], timeout: float = 90) -> subprocess.CompletedProcess:
-    """Two processes of ``script``; killed with all its workers (no hang) after ``timeout`` s."""
+def torchrun(script: Path, args: list[str], timeout: float = 300) -> subprocess.CompletedProcess:
+    """Two processes of ``script``; killed with all its workers (no hang) after ``timeout`` s (a
+    deadlock guard, generous: these runs take about 15 s, several times that on a loaded machine)."""
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script),
                *args]
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -80,9 +70,9 @@ def torchrun(script: Path, args: list[str], timeout: float = 90) -> subprocess.C
 
 
 @pytest.fixture(scope="module")
-def ddp_run(setup, tmp_path_factory):
+def ddp_run(tiny_corpus, tmp_path_factory):
     run = tmp_path_factory.mktemp("ddp") / "run"
-    return run, torchrun(ROOT / "train.py", overrides(setup, run))
+    return run, torchrun(ROOT / "train.py", overrides(tiny_corpus, run))
 
 
 def test_torchrun_trains_and_rank_0_alone_writes_the_run_folder(ddp_run):
@@ -104,12 +94,12 @@ def test_torchrun_trains_and_rank_0_alone_writes_the_run_folder(ddp_run):
     assert (run / "posebert.pt").is_file() and (run / "mocap_spin.pt").is_file()
 
 
-def test_resume_with_another_number_of_processes(setup, ddp_run, tmp_path):
+def test_resume_with_another_number_of_processes(tiny_corpus, ddp_run, tmp_path):
     run = tmp_path / "run"
     shutil.copytree(ddp_run[0], run)
     lines = []
-    cfg = load_config(DEFAULT_CONFIG, overrides(setup, run, **{"mocap_spin.iterations": 3, "posebert.iterations": 3,
-                                                                "resume": True}))
+    changes = {"mocap_spin.iterations": 3, "posebert.iterations": 3, "resume": True}
+    cfg = load_config(DEFAULT_CONFIG, overrides(tiny_corpus, run, **changes))
     train(cfg, log=lines.append)  # one process, no process group
     assert any("written by 2 process(es), this run has 1" in line and "continue for rank 0 and end for rank 1" in line
                for line in lines), lines
@@ -119,18 +109,18 @@ def test_resume_with_another_number_of_processes(setup, ddp_run, tmp_path):
     assert [r.split(",")[0] for r in rows] == ["step", "1", "2", "3"]
 
 
-def test_ranks_keep_the_same_models_and_draw_different_batches(setup, tmp_path):
+def test_ranks_keep_the_same_models_and_draw_different_batches(tiny_corpus, tmp_path):
     run = tmp_path / "run"
-    train(load_config(DEFAULT_CONFIG, overrides(setup, run, **{"mocap_spin.iterations": 1,
+    train(load_config(DEFAULT_CONFIG, overrides(tiny_corpus, run, **{"mocap_spin.iterations": 1,
                                                                "posebert.iterations": 1})), log=quiet)
-    proc = torchrun(ROOT / "tests" / "ddp_probe.py", ["same-models", *overrides(setup, run, resume=True)])
+    proc = torchrun(ROOT / "tests" / "ddp_probe.py", ["same-models", *overrides(tiny_corpus, run, resume=True)])
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "written by 1 process(es), this run has 2" in proc.stdout
     assert "restart for rank 1 (seeded from seed and rank)" in proc.stdout
 
 
-def test_nan_on_one_rank_stops_every_rank(setup, tmp_path):
-    args = overrides(setup, tmp_path / "run", **{"mocap_spin.checkpoint_every": 1, "posebert.enabled": False})
+def test_nan_on_one_rank_stops_every_rank(tiny_corpus, tmp_path):
+    args = overrides(tiny_corpus, tmp_path / "run", **{"mocap_spin.checkpoint_every": 1, "posebert.enabled": False})
     proc = torchrun(ROOT / "tests" / "ddp_probe.py", ["nan-on-rank-1", *args])
     assert proc.returncode != 0
     assert proc.stderr.count("train.py: error: mocap_spin: the loss became nan at step 2; training stopped") == 2
@@ -187,8 +177,8 @@ def test_wrap_steps_like_one_process_on_the_whole_batch(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def streams(setup, tmp_path_factory):
-    cfg = load_config(None, overrides(setup, tmp_path_factory.mktemp("streams"), **{"posebert.masked_frames": 0}))
+def streams(tiny_corpus, tmp_path_factory):
+    cfg = load_config(None, overrides(tiny_corpus, tmp_path_factory.mktemp("streams"), **{"posebert.masked_frames": 0}))
     body = BodyModel(cfg.body.model_path)
     return cfg, body, *build_streams(cfg, body, torch.device("cpu"), log=quiet)
 

@@ -27,27 +27,15 @@ SMALL_EVAL = {"eval.image_samples": 12, "eval.video_sequences": 2, "eval.video_f
 
 
 @pytest.fixture(scope="module")
-def setup(tiny_body_dir, tmp_path_factory):
-    from mocap_hmr.data.default_corpus import default_motion_index
-
-    cache = tmp_path_factory.mktemp("cache")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("MOCAP_HMR_CACHE", str(cache))
-    index = default_motion_index(minutes=0.5, root=cache / "motion", log=lambda m: None)
-    yield tiny_body_dir, index
-    patch.undo()
-
-
-@pytest.fixture(scope="module")
-def run(setup, tmp_path_factory):
+def run(tiny_corpus, tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    train(config(setup, out, **{"posebert.enabled": True, "mocap_spin.iterations": 3, "posebert.iterations": 3}),
+    train(config(tiny_corpus, out, **{"posebert.enabled": True, "mocap_spin.iterations": 3, "posebert.iterations": 3}),
           log=lambda m: None)
     return out
 
 
-def test_eval_writes_the_report_and_reuses_predictions(setup, run):
-    cfg = config(setup, run, **SMALL_EVAL)
+def test_eval_writes_the_report_and_reuses_predictions(tiny_corpus, run):
+    cfg = config(tiny_corpus, run, **SMALL_EVAL)
     files = evaluate(cfg, log=lambda m: None)
     report = json.loads(files["json"].read_text())
     rows = {(r["method"], r["benchmark"]) for r in report["results"]}

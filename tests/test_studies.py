@@ -25,15 +25,8 @@ from renderers.synthetic import SyntheticBatch
 
 
 @pytest.fixture(scope="module")
-def setup(tiny_body_dir, tmp_path_factory):
-    from mocap_hmr.data.default_corpus import default_motion_index
-
-    cache = tmp_path_factory.mktemp("cache")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("MOCAP_HMR_CACHE", str(cache))
-    index = default_motion_index(minutes=0.5, root=cache / "motion", log=lambda m: None)
-    yield tiny_body_dir, index, tmp_path_factory.mktemp("studies")
-    patch.undo()
+def setup(tiny_corpus, tmp_path_factory):
+    return (*tiny_corpus, tmp_path_factory.mktemp("studies"))
 
 
 def overrides(setup, **changes):

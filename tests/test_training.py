@@ -10,7 +10,6 @@ import torch
 
 from mocap_hmr.body import BodyModel
 from mocap_hmr.config import load_config
-from mocap_hmr.data.default_corpus import default_motion_index
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.training.checkpointing import load_checkpoint
 from mocap_hmr.training.mocap_spin import MocapSpinTrainer
@@ -22,18 +21,8 @@ train_script = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(train_script)
 
 
-@pytest.fixture(scope="module")
-def setup(tiny_body_dir, tmp_path_factory):
-    cache = tmp_path_factory.mktemp("cache")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("MOCAP_HMR_CACHE", str(cache))
-    index = default_motion_index(minutes=0.5, root=cache / "motion", log=lambda m: None)
-    yield tiny_body_dir, index
-    patch.undo()
-
-
-def config(setup, out_dir, **overrides):
-    body_dir, index = setup
+def config(tiny_corpus, out_dir, **overrides):
+    body_dir, index = tiny_corpus
     items = {"out_dir": str(out_dir), "device": "cpu", "body.model_path": str(body_dir), "motion.index": str(index),
              "render.image_size": 32, "render.backend": "torch", "mocap_spin.backbone": "tiny",
              "mocap_spin.batch_size": 4, "mocap_spin.iterations": 4, "mocap_spin.trainable": "all",
@@ -44,8 +33,8 @@ def config(setup, out_dir, **overrides):
     return load_config(None, [f"{k}={v}" for k, v in items.items()])
 
 
-def test_loss_falls_when_overfitting_one_batch(setup, tmp_path):
-    cfg = config(setup, tmp_path)
+def test_loss_falls_when_overfitting_one_batch(tiny_corpus, tmp_path):
+    cfg = config(tiny_corpus, tmp_path)
     body = BodyModel(cfg.body.model_path)
     synthetic, real = build_streams(cfg, body, torch.device("cpu"), log=lambda m: None)
     torch.manual_seed(0)
@@ -66,10 +55,10 @@ def _weights(run_dir):
     return load_checkpoint(Path(run_dir) / "checkpoints" / "last.pt")["mocap_spin"]["model"]
 
 
-def test_resume_equals_an_uninterrupted_run(setup, tmp_path):
-    train(config(setup, tmp_path / "straight", **{"mocap_spin.iterations": 4}), log=lambda m: None)
-    train(config(setup, tmp_path / "split", **{"mocap_spin.iterations": 2}), log=lambda m: None)
-    train(config(setup, tmp_path / "split", **{"mocap_spin.iterations": 4, "resume": True}), log=lambda m: None)
+def test_resume_equals_an_uninterrupted_run(tiny_corpus, tmp_path):
+    train(config(tiny_corpus, tmp_path / "straight", **{"mocap_spin.iterations": 4}), log=lambda m: None)
+    train(config(tiny_corpus, tmp_path / "split", **{"mocap_spin.iterations": 2}), log=lambda m: None)
+    train(config(tiny_corpus, tmp_path / "split", **{"mocap_spin.iterations": 4, "resume": True}), log=lambda m: None)
     straight, split = _weights(tmp_path / "straight"), _weights(tmp_path / "split")
     for key in straight:
         assert torch.equal(straight[key], split[key]), key
@@ -88,18 +77,18 @@ def test_resume_equals_an_uninterrupted_run(setup, tmp_path):
     assert saved.mocap_spin.iterations == 4 and saved.resume is True
 
 
-def test_resume_needs_a_readable_checkpoint(setup, tmp_path):
+def test_resume_needs_a_readable_checkpoint(tiny_corpus, tmp_path):
     with pytest.raises(MocapHMRError, match="nothing to resume from: .*last.pt does not exist"):
-        train(config(setup, tmp_path / "none", resume=True), log=lambda m: None)
+        train(config(tiny_corpus, tmp_path / "none", resume=True), log=lambda m: None)
     run = tmp_path / "cut"
-    train(config(setup, run, **{"mocap_spin.iterations": 2}), log=lambda m: None)
+    train(config(tiny_corpus, run, **{"mocap_spin.iterations": 2}), log=lambda m: None)
     ckpt = run / "checkpoints" / "last.pt"
     ckpt.write_bytes(ckpt.read_bytes()[:2000])
     with pytest.raises(MocapHMRError, match="last.pt: cannot resume from this checkpoint, it is cut short"):
-        train(config(setup, run, resume=True), log=lambda m: None)
+        train(config(tiny_corpus, run, resume=True), log=lambda m: None)
 
 
-def test_nan_loss_stops_with_the_step_and_keeps_the_last_checkpoint(setup, tmp_path, monkeypatch):
+def test_nan_loss_stops_with_the_step_and_keeps_the_last_checkpoint(tiny_corpus, tmp_path, monkeypatch):
     run = tmp_path / "nan"
     original = MocapSpinTrainer.losses
     calls = {"n": 0}
@@ -113,7 +102,7 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_checkpoint(setup, tmp_p
 
     monkeypatch.setattr(MocapSpinTrainer, "losses", poisoned)
     with pytest.raises(MocapHMRError, match="loss became nan at step 3; training stopped"):
-        train(config(setup, run, **{"mocap_spin.checkpoint_every": 1}), log=lambda m: None)
+        train(config(tiny_corpus, run, **{"mocap_spin.checkpoint_every": 1}), log=lambda m: None)
     state = load_checkpoint(run / "checkpoints" / "last.pt")
     assert state["done"]["mocap_spin"] == 2
     assert all(torch.isfinite(v).all() for v in state["mocap_spin"]["model"].values() if v.is_floating_point())
@@ -127,12 +116,12 @@ def test_train_script_reports_bad_config(capsys):
     assert "keys of mocap_spin: enabled, backbone" in capsys.readouterr().err
 
 
-def test_real_images_fill_the_real_half(setup, tmp_path):
+def test_real_images_fill_the_real_half(tiny_corpus, tmp_path):
     from test_spin_dataset import write_dataset
 
     npz = write_dataset(tmp_path, n=6)
     real_arg = f"[{{npz: {npz}, images: {tmp_path / 'images'}}}]"  # as on the command line
-    cfg = config(setup, tmp_path / "real", **{"mocap_spin.iterations": 2, "mocap_spin.real_workers": 0,
+    cfg = config(tiny_corpus, tmp_path / "real", **{"mocap_spin.iterations": 2, "mocap_spin.real_workers": 0,
                                               "mocap_spin.real": real_arg})
     body = BodyModel(cfg.body.model_path)
     synthetic, real = build_streams(cfg, body, torch.device("cpu"), log=lambda m: None)
@@ -145,8 +134,8 @@ def test_real_images_fill_the_real_half(setup, tmp_path):
     train(cfg, log=lambda m: None)
     assert (tmp_path / "real" / "checkpoints" / "last.pt").is_file()
     split = {"mocap_spin.real_workers": 0, "mocap_spin.real": real_arg, "mocap_spin.checkpoint_every": 1}
-    train(config(setup, tmp_path / "split", **split, **{"mocap_spin.iterations": 1}), log=lambda m: None)
-    train(config(setup, tmp_path / "split", **split, **{"mocap_spin.iterations": 2}, resume=True),
+    train(config(tiny_corpus, tmp_path / "split", **split, **{"mocap_spin.iterations": 1}), log=lambda m: None)
+    train(config(tiny_corpus, tmp_path / "split", **split, **{"mocap_spin.iterations": 2}, resume=True),
           log=lambda m: None)
     assert load_checkpoint(tmp_path / "split" / "checkpoints" / "last.pt")["mocap_spin"]["real"] == {
         "epoch": 0, "batch": 2}
@@ -154,12 +143,12 @@ def test_real_images_fill_the_real_half(setup, tmp_path):
     assert all(torch.equal(straight[k], resumed[k]) for k in straight)
 
 
-def test_both_models_train_in_one_process_and_resume(setup, tmp_path):
+def test_both_models_train_in_one_process_and_resume(tiny_corpus, tmp_path):
     both = {"posebert.enabled": True, "mocap_spin.iterations": 2}
-    train(config(setup, tmp_path / "straight", **both), log=lambda m: None)
-    train(config(setup, tmp_path / "split", **{**both, "mocap_spin.iterations": 1, "posebert.iterations": 2}),
+    train(config(tiny_corpus, tmp_path / "straight", **both), log=lambda m: None)
+    train(config(tiny_corpus, tmp_path / "split", **{**both, "mocap_spin.iterations": 1, "posebert.iterations": 2}),
           log=lambda m: None)
-    train(config(setup, tmp_path / "split", **both, resume=True), log=lambda m: None)
+    train(config(tiny_corpus, tmp_path / "split", **both, resume=True), log=lambda m: None)
     for run in ("straight", "split"):
         state = load_checkpoint(tmp_path / run / "checkpoints" / "last.pt")
         assert state["done"] == {"mocap_spin": 2, "posebert": 4}
@@ -183,8 +172,8 @@ def test_both_models_train_in_one_process_and_resume(setup, tmp_path):
     assert images and images[0]["tag"] == "mocap_spin/predictions"
 
 
-def test_paired_renderings_and_feature_alignment(setup, tmp_path):
-    cfg = config(setup, tmp_path / "paired", **{"mocap_spin.synthetic_source": "paired",
+def test_paired_renderings_and_feature_alignment(tiny_corpus, tmp_path):
+    cfg = config(tiny_corpus, tmp_path / "paired", **{"mocap_spin.synthetic_source": "paired",
                                                 "mocap_spin.feature_alignment.contrastive": 0.01,
                                                 "mocap_spin.feature_alignment.l2": 0.001})
     body = BodyModel(cfg.body.model_path)
@@ -197,13 +186,13 @@ def test_paired_renderings_and_feature_alignment(setup, tmp_path):
     terms = trainer.step(torch.Generator().manual_seed(0))
     assert {"align_l2", "align_cosine", "align_contrastive"} <= set(terms) and terms["align_contrastive"] > 0
     with pytest.raises(MocapHMRError, match="synthetic_source=paired .* needs synthetic_fraction=0.5"):
-        MocapSpinTrainer(config(setup, tmp_path, **{"mocap_spin.synthetic_source": "paired",
+        MocapSpinTrainer(config(tiny_corpus, tmp_path, **{"mocap_spin.synthetic_source": "paired",
                                                     "mocap_spin.synthetic_fraction": 0.25}).mocap_spin,
                          body, synthetic, real, torch.device("cpu"), log=lambda m: None)
 
 
-def test_keypoint_posebert_trains_and_refines_keypoints(setup, tmp_path):
-    cfg = config(setup, tmp_path / "h36m", **{"mocap_spin.enabled": False, "posebert.enabled": True,
+def test_keypoint_posebert_trains_and_refines_keypoints(tiny_corpus, tmp_path):
+    cfg = config(tiny_corpus, tmp_path / "h36m", **{"mocap_spin.enabled": False, "posebert.enabled": True,
                                                "posebert.input": "h36m", "posebert.iterations": 3})
     train(cfg, log=lambda m: None)
     rows = (tmp_path / "h36m" / "metrics_posebert.csv").read_text().splitlines()

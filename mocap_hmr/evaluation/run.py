@@ -56,7 +56,9 @@ def smpl_protocol(align: str) -> Protocol:
     return Protocol("lsp14", align, name="SPIN" if align == "pelvis" else "VIBE")
 
 
-def _truth(body: BodyModel, pose: torch.Tensor, betas: torch.Tensor, **video) -> Truth:
+def mesh_truth(body: BodyModel, pose: torch.Tensor, betas: torch.Tensor, **video) -> Truth:
+    """Ground truth from SMPL parameters: pose (..., 24, 3) axis-angle, betas (..., 10); ``video``:
+    Truth's sequences, frames and fps."""
     vertices, joints = body_points(body, axis_angle_to_matrix(pose.reshape(-1, 24, 3)), betas.reshape(-1, 10))
     return Truth(joints=joints, vertices=vertices, **video)
 
@@ -67,17 +69,31 @@ def _batches(images: torch.Tensor, size: int):
 
 def embedded_image(cfg, body, methods, load_model, protocol, cache, log) -> list[Result]:
     data = image_test_set(body, cfg.render.image_size, n=cfg.eval.image_samples, device="cpu", log=log)
-    truth = _truth(body, data.pose, data.betas)
+    truth = mesh_truth(body, data.pose, data.betas)
     bs = cfg.eval.batch_size
     return evaluate_benchmark("embedded-image", _batches(data.images, bs), -(-len(data.images) // bs), truth, methods,
                               load_model, body, protocol, cache, data.meta)
+
+
+def real_benchmarks(cfg, body, methods, load_model, cache, device, log, posebert=None) -> list[Result]:
+    """Each method (and + PoseBERT on video benchmarks, with ``posebert``) on every ``eval.real``
+    benchmark, with that benchmark's protocol."""
+    results = []
+    for entry in cfg.eval.real:
+        bench = load_real(entry, cfg.render.image_size, cfg.eval.align, cfg.body.model_path, device, log)
+        loader = torch.utils.data.DataLoader(bench.crops, batch_size=cfg.eval.batch_size,
+                                             num_workers=cfg.eval.workers)
+        results += evaluate_benchmark(entry.name, lambda loader=loader: loader, len(loader), bench.truth, methods,
+                                      load_model, body, bench.protocol, cache, {"path": entry.path},
+                                      posebert=posebert)
+    return results
 
 
 def embedded_video(cfg, body, methods, load_model, protocol, cache, posebert, log) -> list[Result]:
     data = video_test_set(body, cfg.render.image_size, sequences=cfg.eval.video_sequences,
                           frames=cfg.eval.video_frames, device="cpu", log=log)
     s, t = data.pose.shape[:2]
-    truth = _truth(body, data.pose, data.betas[:, None].expand(s, t, 10),
+    truth = mesh_truth(body, data.pose, data.betas[:, None].expand(s, t, 10),
                    sequences=list(np.arange(s * t).reshape(s, t)), frames=np.tile(np.arange(t), s), fps=data.fps)
     bs = cfg.eval.batch_size
     images = data.images.flatten(0, 1)
@@ -154,13 +170,7 @@ def evaluate(cfg: DictConfig, log=print) -> dict[str, Path]:
         results += embedded_video(cfg, body, methods, load_model, protocol, cache, posebert, log)
     if "denoising" in cfg.eval.embedded and posebert is not None:
         results += embedded_denoising(cfg, body, posebert, protocol, log)
-    for entry in cfg.eval.real:
-        bench = load_real(entry, cfg.render.image_size, cfg.eval.align, cfg.body.model_path, device, log)
-        loader = torch.utils.data.DataLoader(bench.crops, batch_size=cfg.eval.batch_size,
-                                             num_workers=cfg.eval.workers)
-        results += evaluate_benchmark(entry.name, lambda loader=loader: loader, len(loader), bench.truth, methods,
-                                      load_model, body, bench.protocol, cache, {"path": entry.path},
-                                      posebert=posebert)
+    results += real_benchmarks(cfg, body, methods, load_model, cache, device, log, posebert)
     if not results:
         raise MocapHMRError("nothing to evaluate: eval.embedded is empty and eval.real lists no benchmark")
     notes = [f"run: {run}", "embedded-* benchmarks are synthetic (docs/embedded_benchmarks.md): their numbers "

@@ -27,7 +27,7 @@ from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method, evaluate_benchmark
 from mocap_hmr.evaluation.embedded import held_out_motion_index, image_test_set
 from mocap_hmr.evaluation.predict import load_image_model
-from mocap_hmr.evaluation.run import _truth, smpl_protocol
+from mocap_hmr.evaluation.run import mesh_truth, smpl_protocol
 from mocap_hmr.imageio import denormalize_images, write_png
 from mocap_hmr.studies.figures import bar_chart
 from mocap_hmr.studies.rerender import StoredScenes, render_scenes, stored_scenes
@@ -112,7 +112,7 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     device = ctx.device
     data = image_test_set(ctx.body, cfg.render.image_size, n=cfg.eval.image_samples, device=device, log=log)
     scenes = stored_scenes(data, cfg.render.image_size)
-    truth = _truth(ctx.body, data.pose.cpu(), data.betas.cpu())
+    truth = mesh_truth(ctx.body, data.pose.cpu(), data.betas.cpu())
     index = load_index(held_out_motion_index(log=log), device=device)
     protocol = smpl_protocol(cfg.eval.align)
     bs = cfg.eval.batch_size

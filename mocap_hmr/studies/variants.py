@@ -38,11 +38,10 @@ from mocap_hmr.body import BodyModel
 from mocap_hmr.body.standin import resolve_body_model
 from mocap_hmr.data.motion_index import MotionIndex
 from mocap_hmr.errors import MocapHMRError
-from mocap_hmr.evaluation.benchmark_eval import Method, evaluate_benchmark
+from mocap_hmr.evaluation.benchmark_eval import Method
 from mocap_hmr.evaluation.predict import load_image_model
-from mocap_hmr.evaluation.real import load_real
 from mocap_hmr.evaluation.results import Result
-from mocap_hmr.evaluation.run import embedded_image, smpl_protocol
+from mocap_hmr.evaluation.run import embedded_image, real_benchmarks, smpl_protocol
 from mocap_hmr.models.checkpoints import save_spin_checkpoint
 from mocap_hmr.progress import progress
 from mocap_hmr.studies.scores import repeat_name
@@ -246,11 +245,8 @@ def evaluate_models(ctx: StudyContext, methods: list[Method], real: bool = True)
         return load_image_model(cfg.mocap_spin, weights, ctx.device)
 
     results = embedded_image(cfg, ctx.body, methods, load_model, protocol, cache, ctx.log)
-    for entry in cfg.eval.real if real else ():
-        bench = load_real(entry, cfg.render.image_size, cfg.eval.align, cfg.body.model_path, ctx.device, ctx.log)
-        loader = torch.utils.data.DataLoader(bench.crops, batch_size=cfg.eval.batch_size, num_workers=cfg.eval.workers)
-        results += evaluate_benchmark(entry.name, lambda loader=loader: loader, len(loader), bench.truth, methods,
-                                      load_model, ctx.body, bench.protocol, cache, {"path": entry.path})
+    if real:
+        results += real_benchmarks(cfg, ctx.body, methods, load_model, cache, ctx.device, ctx.log)
     return results
 
 
