@@ -14,8 +14,10 @@ after the pinhole projection ``x = fx * X / Z + cx``, ``y = fy * Y / Z + cy``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import NamedTuple
 
+import numpy as np
 import torch
 
 
@@ -70,6 +72,25 @@ def _face_boxes(xy: torch.Tensor, height: int, width: int):
     return x0, y0, x1 - x0 + 1, y1 - y0 + 1
 
 
+def _chunks(boxes: np.ndarray, chunk_pixels: int) -> Iterator[tuple[int, int, int, int]]:
+    """Consecutive runs of faces whose candidate pixels (faces x the largest box width x the
+    largest box height) stay within ``chunk_pixels`` (a run holds one face at least).
+
+    boxes: (2, M) int box widths and heights, on the host: planning here costs one copy from
+    the device instead of a synchronisation per comparison. Yields (start, end, wmax, hmax)."""
+    widths, heights = boxes
+    start, count = 0, widths.shape[0]
+    while start < count:
+        end, step = start + 1, 1  # grow the run by doubling while it fits
+        while end < count:
+            nxt = min(end + step, count)
+            if (nxt - start) * int(widths[start:nxt].max()) * int(heights[start:nxt].max()) > chunk_pixels:
+                break
+            end, step = nxt, step * 2
+        yield start, end, int(widths[start:end].max()), int(heights[start:end].max())
+        start = end
+
+
 @torch.no_grad()
 def _nearest_faces(xy, z, height, width, below, chunk_pixels):
     """One depth-peeling pass: per pixel, the nearest face strictly behind ``below``.
@@ -86,41 +107,29 @@ def _nearest_faces(xy, z, height, width, below, chunk_pixels):
     n_pix = n_batch * height * width
     best_depth = torch.full((n_pix,), float("inf"), device=z.device, dtype=z.dtype)
     best_face = torch.full((n_pix,), -1, device=z.device, dtype=torch.long)
-    start = 0
-    while start < len(face_idx):
-        # grow the chunk while (faces x the largest box) stays within the pixel budget
-        box_w, box_h = bw[batch_idx, face_idx], bh[batch_idx, face_idx]
-        end = start + 1
-        step = 1
-        while end < len(face_idx):
-            nxt = min(end + step, len(face_idx))
-            if (nxt - start) * int(box_w[start:nxt].max()) * int(box_h[start:nxt].max()) > chunk_pixels:
-                break
-            end, step = nxt, step * 2
+    box_w, box_h = bw[batch_idx, face_idx], bh[batch_idx, face_idx]
+    for start, end, wmax, hmax in _chunks(torch.stack([box_w, box_h]).cpu().numpy(), chunk_pixels):
         b, f = batch_idx[start:end], face_idx[start:end]
-        wmax, hmax = int(box_w[start:end].max()), int(box_h[start:end].max())
         dy, dx = torch.meshgrid(torch.arange(hmax, device=z.device),
                                 torch.arange(wmax, device=z.device), indexing="ij")
         dx, dy = dx.reshape(1, -1), dy.reshape(1, -1)
         px, py = x0[b, f][:, None] + dx, y0[b, f][:, None] + dy
         inside_box = (dx < box_w[start:end, None]) & (dy < box_h[start:end, None])
-        cand, slot = inside_box.nonzero(as_tuple=True)
+        cand, slot = inside_box.nonzero(as_tuple=True)  # the chunk's one host synchronisation
         px, py = px[cand, slot], py[cand, slot]
         pix = torch.stack([px + 0.5, py + 0.5], dim=1).to(z.dtype)
         bary = _screen_barycentrics(xy[b[cand], f[cand]], pix)
-        inside = (bary >= 0).all(1)
         _, depth = _perspective_correct(bary, z[b[cand], f[cand]])
         linear = (b[cand] * height + py) * width + px
-        keep = inside & (depth > below[linear])
-        linear, depth = linear[keep], depth[keep]
-        packed = (b[cand] * n_faces + f[cand])[keep]
+        keep = (bary >= 0).all(1) & (depth > below[linear])
+        depth = torch.where(keep, depth, float("inf"))  # masked, not compacted: no synchronisation
+        packed = b[cand] * n_faces + f[cand]
         chunk_best = torch.full_like(best_depth, float("inf")).scatter_reduce(0, linear, depth, "amin")
-        wins = (depth == chunk_best[linear]) & (depth < best_depth[linear])
-        winner = torch.full_like(best_face, -1).scatter_reduce(0, linear[wins], packed[wins], "amax")
+        wins = keep & (depth == chunk_best[linear]) & (depth < best_depth[linear])
+        winner = torch.full_like(best_face, -1).scatter_reduce(0, linear, torch.where(wins, packed, -1), "amax")
         improved = winner >= 0
         best_face = torch.where(improved, winner, best_face)
         best_depth = torch.where(improved, chunk_best, best_depth)
-        start = end
     return best_face, best_depth
 
 
