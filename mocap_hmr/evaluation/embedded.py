@@ -68,13 +68,13 @@ class EmbeddedBenchmarkError(MocapHMRError, ValueError):
 
 
 @dataclass
-class ImageTestSet:
-    """N renderings. images (N, 3, S, S) normalized as HMR takes them; pose (N, 24, 3)
-    axis-angle, root in the camera frame; betas (N, 10); camera (N, 3) weak perspective
-    [s, tx, ty]; cam_t (N, 3); focal, principal (N, 2) crop intrinsics in pixels; crop_kind
-    (N,) (all FULL); view (N, 3, 3) Tait-Bryan view rotations; view_focal (N,) focal length
-    in image sizes before cropping; frame (N,) frame ids in the held-out index (30 fps).
-    meta: how and where it was made; path: its cache file. See ``SyntheticBatch``."""
+class RenderedTestSet:
+    """Renderings and their ground truth, as ``SyntheticBatch`` holds them (the shapes are the
+    subclasses'): images normalized as HMR takes them; pose axis-angle, root in the camera
+    frame; betas; camera weak perspective [s, tx, ty]; cam_t; focal, principal crop
+    intrinsics in pixels; crop_kind (all FULL); view Tait-Bryan view rotations; view_focal
+    focal length in image sizes before cropping; frame ids in the held-out index (30 fps).
+    meta: how and where it was made; path: its cache file."""
 
     images: torch.Tensor
     pose: torch.Tensor
@@ -92,28 +92,20 @@ class ImageTestSet:
 
 
 @dataclass
-class VideoTestSet:
-    """S sequences of T consecutive frames at ``fps``, layout (S, T, ...): images
-    (S, T, 3, H, W) normalized; pose (S, T, 24, 3) root in the camera frame; betas (S, 10)
-    (one subject per sequence); camera, cam_t (S, T, 3); focal, principal (S, T, 2) per-frame
-    crop intrinsics; crop_kind (S, T); view (S, T, 3, 3) and view_focal (S, T): the
-    sequence's camera, the same at every frame; frame (S, T) ids in the held-out index at
-    ``fps``. Fields as in ``ImageTestSet``."""
+class ImageTestSet(RenderedTestSet):
+    """N renderings: images (N, 3, S, S); pose (N, 24, 3); betas (N, 10); camera, cam_t (N, 3);
+    focal, principal (N, 2); crop_kind, view_focal, frame (N,); view (N, 3, 3)."""
 
-    images: torch.Tensor
-    pose: torch.Tensor
-    betas: torch.Tensor
-    camera: torch.Tensor
-    cam_t: torch.Tensor
-    focal: torch.Tensor
-    principal: torch.Tensor
-    crop_kind: torch.Tensor
-    view: torch.Tensor
-    view_focal: torch.Tensor
-    frame: torch.Tensor
+
+@dataclass
+class VideoTestSet(RenderedTestSet):
+    """S sequences of T consecutive frames at ``fps``, layout (S, T, ...): images
+    (S, T, 3, H, W); pose (S, T, 24, 3); betas (S, 10) (one subject per sequence); camera,
+    cam_t (S, T, 3); focal, principal (S, T, 2) per-frame crop intrinsics; crop_kind (S, T);
+    view (S, T, 3, 3) and view_focal (S, T): the sequence's camera, the same at every frame;
+    frame (S, T) ids in the held-out index at ``fps``."""
+
     fps: float
-    meta: dict
-    path: Path
 
 
 @dataclass
