@@ -46,6 +46,7 @@ from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_axis_angle
 from mocap_hmr.models.posebert import PoseBERT
 from mocap_hmr.posebert import refine
+from mocap_hmr.safe_pickle import ARRAY_GLOBALS, canonical_global
 
 NPZ_SUFFIXES = (".npz",)
 PICKLE_SUFFIXES = (".pkl", ".pickle")
@@ -297,17 +298,8 @@ class _JoblibArray:
         return array.reshape(shape[::-1]).T if self.order == "F" else array.reshape(shape)
 
 
-# What a predictions pickle may build: containers, numpy arrays, dtypes and scalars.
-_SAFE_GLOBALS = {
-    ("builtins", "dict"), ("builtins", "list"), ("builtins", "tuple"), ("builtins", "set"), ("builtins", "frozenset"),
-    ("collections", "OrderedDict"), ("_codecs", "encode"), ("numpy", "ndarray"), ("numpy", "dtype"),
-    ("numpy._core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "scalar"),
-    ("numpy._core.numeric", "_frombuffer"),
-}
-
-
 class _PredictionsUnpickler(pickle._Unpickler):
-    """Python's own unpickler (joblib's base too), restricted to ``_SAFE_GLOBALS``, that also
+    """Python's own unpickler (joblib's base too), restricted to ``safe_pickle.ARRAY_GLOBALS``, that also
     reads joblib's arrays, whose bytes sit in the file right after their wrapper."""
 
     def __init__(self, fh, source: Path):
@@ -317,9 +309,8 @@ class _PredictionsUnpickler(pickle._Unpickler):
     def find_class(self, module: str, name: str):
         if (module, name) == ("joblib.numpy_pickle", "NumpyArrayWrapper"):
             return _JoblibArray
-        if module.startswith("numpy.core"):  # numpy 1.x names
-            module = "numpy._core" + module[len("numpy.core"):]
-        if (module, name) in _SAFE_GLOBALS:
+        module, name = canonical_global(module, name)
+        if (module, name) in ARRAY_GLOBALS:
             return super().find_class(module, name)
         raise PredictionsFileError(f"{self.source}: the pickle refers to {module}.{name}; a predictions file holds "
                                    "only dicts, lists and numpy arrays, so it is not loaded")

@@ -8,7 +8,6 @@ any other class, so a model file cannot run code. ``.npz`` conversions hold the 
 
 from __future__ import annotations
 
-import _compat_pickle
 import os
 import pickle
 import zipfile
@@ -20,6 +19,7 @@ import numpy as np
 from mocap_hmr.atomic import atomic_write
 from mocap_hmr.errors import ModelFileError, ModelNotFoundError
 from mocap_hmr.paths import SMPL_DIR_ENV, SMPL_LICENSE_HINT, standin_body_dir
+from mocap_hmr.safe_pickle import ARRAY_GLOBALS, canonical_global
 
 GENDERS = ("neutral", "male", "female")
 _GENDER_ALIASES = {"n": "neutral", "m": "male", "f": "female"}
@@ -121,24 +121,19 @@ class _CsrStub(_SparseStub):
     fmt = "csr"
 
 
-_SAFE_GLOBALS = {
-    ("copyreg", "_reconstructor"), ("builtins", "object"), ("builtins", "set"),
-    ("builtins", "frozenset"), ("builtins", "dict"), ("builtins", "list"), ("builtins", "tuple"),
-    ("collections", "OrderedDict"), ("_codecs", "encode"),
-}
+# chumpy's objects are rebuilt through copyreg as plain objects (then replaced by _ChumpyStub)
+_MODEL_GLOBALS = ARRAY_GLOBALS | {("copyreg", "_reconstructor"), ("builtins", "object")}
 
 
 class _ModelUnpickler(pickle.Unpickler):
-    """Allows numpy, plain containers and stubs for chumpy / scipy.sparse; nothing else."""
+    """Allows numpy arrays, plain containers and stubs for chumpy / scipy.sparse; nothing else."""
 
     def __init__(self, file, path: Path):
         super().__init__(file, encoding="latin1")
         self.path = path
 
     def find_class(self, module: str, name: str):
-        # Python 2 names (__builtin__, copy_reg) as pickle's own fix_imports maps them
-        module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
-        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+        module, name = canonical_global(module, name)
         if module.split(".")[0] == "chumpy":
             return type(name, (_ChumpyStub,), {})
         if module.startswith("scipy.sparse"):
@@ -146,11 +141,7 @@ class _ModelUnpickler(pickle.Unpickler):
                 return _SparseStub
             if name.startswith("csr"):
                 return _CsrStub
-        if module.split(".")[0] == "numpy":
-            if module.startswith("numpy.core") and hasattr(np, "_core"):
-                module = "numpy._core" + module[len("numpy.core"):]
-            return super().find_class(module, name)
-        if (module, name) in _SAFE_GLOBALS:
+        if (module, name) in _MODEL_GLOBALS:
             return super().find_class(module, name)
         raise ModelFileError(
             f"{self.path}: the pickle refers to {module}.{name}, which an SMPL model file never "

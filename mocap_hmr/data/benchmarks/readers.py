@@ -3,7 +3,6 @@ file and the field."""
 
 from __future__ import annotations
 
-import _compat_pickle
 import pickle
 import zipfile
 import zlib
@@ -13,33 +12,23 @@ from typing import Any
 import numpy as np
 
 from mocap_hmr.data.spin_dataset import DatasetError
+from mocap_hmr.safe_pickle import ARRAY_GLOBALS, canonical_global
 
 _READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, pickle.UnpicklingError,
                 AttributeError, IndexError, TypeError, KeyError)
 
-# What a benchmark pickle may build: plain containers and numpy arrays / scalars. Python 2
-# names are mapped first; numpy 1.x's numpy.core is numpy 2's numpy._core.
-_PICKLE_GLOBALS = {
-    ("builtins", "dict"), ("builtins", "list"), ("builtins", "tuple"), ("builtins", "set"), ("builtins", "frozenset"),
-    ("builtins", "bytearray"), ("collections", "OrderedDict"), ("_codecs", "encode"), ("numpy", "ndarray"),
-    ("numpy", "dtype"), ("numpy._core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "scalar"),
-    ("numpy._core.numeric", "_frombuffer"),
-}
-
 
 class _ArrayUnpickler(pickle.Unpickler):
-    """Latin-1 (Python 2 pickles, as 3DPW's), restricted to ``_PICKLE_GLOBALS``: a data file cannot run code."""
+    """Latin-1 (Python 2 pickles, as 3DPW's), restricted to ``safe_pickle.ARRAY_GLOBALS``: a data file
+    cannot run code."""
 
     def __init__(self, fh, path: Path):
         super().__init__(fh, encoding="latin1")
         self.path = path
 
     def find_class(self, module: str, name: str):
-        module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
-        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
-        if module.startswith("numpy.core"):
-            module = "numpy._core" + module[len("numpy.core"):]
-        if (module, name) in _PICKLE_GLOBALS:
+        module, name = canonical_global(module, name)
+        if (module, name) in ARRAY_GLOBALS:
             return super().find_class(module, name)
         raise DatasetError(f"{self.path}: the pickle refers to {module}.{name}; benchmark files hold only dicts, "
                            "lists and numpy arrays, so it is not loaded")
