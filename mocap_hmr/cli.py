@@ -158,6 +158,8 @@ def _smooth(args: argparse.Namespace) -> None:
     print(report.summary())
     print(f"wrote {args.dst}")
     if args.plot:
+        import numpy as np
+
         from mocap_hmr.body.joint_maps import SMPL_JOINT_NAMES
         from mocap_hmr.geometry import matrix_to_axis_angle
         from mocap_hmr.imageio import write_png
@@ -165,9 +167,11 @@ def _smooth(args: argparse.Namespace) -> None:
         from renderers.plots import line_plot
 
         knee = SMPL_JOINT_NAMES.index("left_knee")
-        angles = [matrix_to_axis_angle(first_person_rotations(path)[:, knee]).norm(dim=-1).numpy()
-                  for path in (args.src, args.dst)]
-        print(f"plot in {write_png(args.plot, line_plot(angles, [(220, 60, 50), (40, 90, 220)]))}")
+        degrees = [np.degrees(matrix_to_axis_angle(first_person_rotations(path)[:, knee]).norm(dim=-1).numpy())
+                   for path in (args.src, args.dst)]
+        image = line_plot(degrees, [(220, 60, 50), (40, 90, 220)], [f"input ({args.src})", "PoseBERT"],
+                          title="first person's left knee: rotation angle", xlabel="frame", ylabel="degrees")
+        print(f"plot in {write_png(args.plot, image)}")
 
 
 def _study_args(p: argparse.ArgumentParser) -> None:

@@ -98,23 +98,6 @@ def _draw_polyline(image: np.ndarray, x: np.ndarray, y: np.ndarray, colour, radi
                        colour, radius=radius)
 
 
-def line_plot(series: list[np.ndarray], colours: list[tuple[int, int, int]], width: int = 900, height: int = 300,
-              margin: int = 20) -> np.ndarray:
-    """(height, width, 3) uint8: each series (N,) as a polyline, sharing one x (index) and one
-    y range; a grey frame around the plotting area. NaN values leave gaps."""
-    image = np.full((height, width, 3), 255, dtype=np.uint8)
-    image[margin, margin:width - margin] = image[height - margin, margin:width - margin] = AXIS_COLOUR
-    image[margin:height - margin, margin] = image[margin:height - margin, width - margin] = AXIS_COLOUR
-    values = np.concatenate([s[np.isfinite(s)] for s in series])
-    lo, hi = (values.min(), values.max()) if values.size else (0.0, 1.0)
-    span = max(hi - lo, 1e-9)
-    for curve, colour in zip(series, colours, strict=True):
-        x = margin + np.arange(len(curve)) * (width - 2 * margin) / max(len(curve) - 1, 1)
-        y = height - margin - (curve - lo) / span * (height - 2 * margin)
-        _draw_polyline(image, x, y, colour)
-    return image
-
-
 def _nice_step(lo: float, hi: float, count: int) -> float:
     """The smallest 1, 2 or 5 x 10^k at least (hi - lo) / count."""
     raw = max(hi - lo, 1e-12) / count
@@ -254,3 +237,19 @@ def legend(image: np.ndarray, labels: list[str], colours: list, x: int, y: int, 
     for i, (label, colour) in enumerate(zip(labels, colours, strict=True)):
         fill_rect(image, x, y + i * line + scale, x + 8 * scale, y + i * line + 6 * scale, colour)
         draw_text(image, label, x + 11 * scale, y + i * line, scale=scale)
+
+
+def line_plot(series: list[np.ndarray], colours: list[tuple[int, int, int]], labels: list[str], *, title: str = "",
+              xlabel: str = "", ylabel: str = "", width: int = 900, height: int = 340) -> np.ndarray:
+    """(height, width, 3) uint8: each series (N,) over its index 0..N-1 as a polyline on labelled
+    axes sharing one y range, with a legend at the top right; NaN values leave gaps."""
+    image = np.full((height, width, 3), 255, dtype=np.uint8)
+    finite = np.concatenate([s[np.isfinite(s)] for s in series])
+    ylim = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    box = (100, 40, width - 20, height - 50)
+    ax = axes(image, box, (0, max(len(s) for s in series) - 1), ylim, title=title, xlabel=xlabel, ylabel=ylabel)
+    for curve, colour in zip(series, colours, strict=True):
+        polyline(ax, np.arange(len(curve)), curve, colour)
+    legend_width = 22 + max(text_mask(label, 2).shape[1] for label in labels)
+    legend(image, labels, colours, box[2] - 12 - legend_width, box[1] + 8)  # top right
+    return image
