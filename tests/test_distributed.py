@@ -23,6 +23,7 @@ from mocap_hmr.training.checkpointing import load_checkpoint
 from mocap_hmr.training.distributed import (
     DistContext,
     all_finite,
+    cleanup,
     gather,
     init_distributed,
     mean_over_processes,
@@ -145,19 +146,23 @@ def _sgd_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> None:
     optimizer.step()
 
 
+def _ddp_results(rank: int) -> dict:
+    torch.manual_seed(rank)  # different initialisations: wrap broadcasts rank 0's
+    model = wrap(_tiny_model(), DistContext(rank=rank, world_size=2))
+    x, y = _batch()
+    _sgd_step(model, x[4 * rank: 4 * rank + 4], y[4 * rank: 4 * rank + 4])  # each rank its half
+    return {"state": model.state_dict(), "width": model.width,
+            "finite": all_finite(torch.tensor(float("nan") if rank else 1.0)),
+            "terms": mean_over_processes({"loss": float(rank), "lr": 0.5}, torch.device("cpu")),
+            "gathered": gather(rank)}
+
+
 def _ddp_worker(rank: int, store: str, out: str) -> None:
     dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=2)
     try:
-        torch.manual_seed(rank)  # different initialisations: wrap broadcasts rank 0's
-        model = wrap(_tiny_model(), DistContext(rank=rank, world_size=2))
-        x, y = _batch()
-        _sgd_step(model, x[4 * rank: 4 * rank + 4], y[4 * rank: 4 * rank + 4])  # each rank its half
-        torch.save({"state": model.state_dict(), "width": model.width,
-                    "finite": all_finite(torch.tensor(float("nan") if rank else 1.0)),
-                    "terms": mean_over_processes({"loss": float(rank), "lr": 0.5}, torch.device("cpu")),
-                    "gathered": gather(rank)}, Path(out) / f"rank{rank}.pt")
+        torch.save(_ddp_results(rank), Path(out) / f"rank{rank}.pt")  # the DDP model is gone when it returns
     finally:
-        dist.destroy_process_group()
+        cleanup()
 
 
 def test_wrap_steps_like_one_process_on_the_whole_batch(tmp_path):

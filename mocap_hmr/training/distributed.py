@@ -10,6 +10,7 @@ batch sizes are per process; each process draws its batches from its own generat
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -131,7 +132,11 @@ def barrier() -> None:
 
 
 def cleanup() -> None:
+    """Ends the process group. DDP models left in reference cycles are collected first: one
+    destroyed after its process group made gloo abort the process at exit (SIGABRT, "terminate
+    called without an active exception") in about one two-process run in five."""
     if dist.is_initialized():
+        gc.collect()
         dist.destroy_process_group()
 
 
