@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from mocap_hmr.config import load_config
-from mocap_hmr.data.default_corpus import default_motion_index
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.models.posebert import load_posebert
 from mocap_hmr.training.checkpointing import load_checkpoint
@@ -25,17 +24,8 @@ def compiler():
         pytest.skip(f"torch.compile does not run here: {exc}")
 
 
-@pytest.fixture(scope="module")
-def setup(tiny_body_dir, tmp_path_factory):
-    cache = tmp_path_factory.mktemp("cache")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("MOCAP_HMR_CACHE", str(cache))
-    yield tiny_body_dir, default_motion_index(minutes=0.5, root=cache / "motion", log=lambda m: None)
-    patch.undo()
-
-
-def run(setup, out_dir: Path, compile: bool) -> Path:
-    body_dir, index = setup
+def run(tiny_corpus, out_dir: Path, compile: bool) -> Path:
+    body_dir, index = tiny_corpus
     items = {"out_dir": out_dir, "device": "cpu", "body.model_path": body_dir, "motion.index": index,
              "tensorboard": False, "render.image_size": 32, "render.backend": "torch",
              "mocap_spin.backbone": "tiny", "mocap_spin.batch_size": 4, "mocap_spin.iterations": 2,
@@ -52,9 +42,9 @@ def losses(run_dir: Path, name: str) -> list[float]:
     return [float(r.split(",")[column]) for r in rows[1:]]
 
 
-def test_a_compiled_run_trains_like_a_plain_one_and_keeps_checkpoint_keys(compiler, setup, tmp_path, monkeypatch):
+def test_a_compiled_run_trains_like_a_plain_one_and_keeps_checkpoint_keys(compiler, tiny_corpus, tmp_path, monkeypatch):
     monkeypatch.setattr("torch._inductor.config.fallback_random", True)  # dropout draws eager's masks
-    plain, compiled = run(setup, tmp_path / "plain", False), run(setup, tmp_path / "compiled", True)
+    plain, compiled = run(tiny_corpus, tmp_path / "plain", False), run(tiny_corpus, tmp_path / "compiled", True)
     for name in ("mocap_spin", "posebert"):  # the second step's loss follows the first compiled backward
         assert losses(compiled, name) == pytest.approx(losses(plain, name), rel=1e-4), name
     for name, keys in load_checkpoint(plain / "checkpoints" / "last.pt").items():
