@@ -13,10 +13,11 @@ from mocap_hmr.cli import main
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.embedded import image_test_set, reference_style_renderer
 from mocap_hmr.evaluation.results import Result
+from mocap_hmr.imageio import read_image
 from mocap_hmr.models.finetune import select_trainable
 from mocap_hmr.models.hmr import HMR
 from mocap_hmr.studies import run_study
-from mocap_hmr.studies.figures import bar_chart, curve_chart
+from mocap_hmr.studies.figures import HIGHER, LOWER, TIED, bar_chart, curve_chart, difference_chart
 from mocap_hmr.studies.rerender import render_scenes, stored_scenes
 from mocap_hmr.studies.scores import Scores, paired_delta
 from mocap_hmr.studies.settings import load_study_config
@@ -59,7 +60,7 @@ def test_trainable_subsets_table_picture_and_reuse(setup):
     assert {r["method"] for r in table["results"]} == {"starting model", "bn", "all", control}
     markdown = out.files["markdown"].read_text()
     assert "| bn | 672 | 0.04% |" in markdown and "lsp14 joints, pelvis-aligned" in markdown
-    assert out.files["picture"].read_bytes()[:4] == b"\x89PNG"
+    assert out.files["picture"].read_bytes()[:4] == b"\x89PNG" and out.files["differences"].is_file()
     assert "BN-only" in out.summary and "embedded-image PA-MPJPE" in out.summary
 
     weights = {m: out.folder / "variants" / m / "mocap_spin.pt" for m in ("bn", "all", "all_no_rendered_half_control")}
@@ -166,6 +167,10 @@ def test_differences_and_figures(tmp_path):
                      ("start", 2.0))
     curves = curve_chart(tmp_path / "c.png", [0, 0.5, 1], [("y", {"s": [3.0, 1.0, 2.0]})], "t", "x", [("r", 2.5)])
     assert bars.is_file() and curves.is_file()
+    for difference, colour in [((-5.0, 1.0), LOWER), ((5.0, 1.0), HIGHER), ((0.5, 1.0), TIED)]:
+        pixels = read_image(difference_chart(tmp_path / "d.png", ["v"], [difference], "t", "y")).reshape(-1, 3)
+        drawn = {c: int((pixels == c).all(-1).sum()) for c in (LOWER, HIGHER, TIED)}
+        assert drawn[colour] > 500 and sum(drawn.values()) == drawn[colour], (difference, drawn)
 
 
 def test_cli_runs_a_study_and_names_bad_keys(setup, capsys):

@@ -1,5 +1,6 @@
 """The studies' pictures, drawn with ``renderers.plots`` (numpy only): bar charts of one
-metric per variant (grouped when there are several series) and curves over a swept value."""
+metric per variant (grouped when there are several series), curves over a swept value, and
+each variant's difference to a reference with its error bar."""
 
 from __future__ import annotations
 
@@ -120,4 +121,46 @@ def curve_chart(path: str | Path, x: Sequence[float], panels: Sequence[tuple[str
                 plots.draw_text(image, f"{yv:.1f}", float(ax.x_px(xv)), float(ax.y_px(yv)) - 10, colour,
                                 align="center", valign="bottom")
         _legend(image, list(series), PALETTE[:len(series)], right + 20, top, reference)
+    return write_png(path, image)
+
+
+LOWER, HIGHER, TIED = (46, 139, 87), (205, 80, 60), (150, 150, 150)  # colours of difference bars
+
+
+def difference_chart(path: str | Path, labels: Sequence[str], differences: Sequence[tuple[float, float]],
+                     title: str, ylabel: str) -> Path:
+    """Each variant's difference to a reference, (mean, standard error) per label (mm, from
+    ``Scores.delta``): a bar from 0 to the mean with a whisker of ± 2 standard errors, green
+    where the whole whisker is below 0 (lower error), red where it is above, grey where it
+    crosses 0; the value written past the whisker's end. The differences are what the studies
+    decide on, a few mm that absolute bars starting at 0 cannot show."""
+    mean = np.array([d for d, _ in differences], float)
+    half = 2 * np.array([e for _, e in differences], float)
+    slot = max(110, CHAR * max(len(line) for g in labels for line in _wrap(g, 12)) + 24)
+    wrap = max(slot // CHAR - 2, 6)
+    left, top = 130, 80
+    right, bottom = left + slot * len(labels), top + 380
+    image = np.full((bottom + 60 + LINE * max(len(_wrap(g, wrap)) for g in labels), max(right + 40,
+                     CHAR * 3 // 2 * len(title) + 40), 3), 255, dtype=np.uint8)
+    lo, hi = min(0.0, *(mean - half)), max(0.0, *(mean + half))
+    span = hi - lo or 1.0
+    plots.draw_text(image, title, image.shape[1] / 2, 12, align="center", scale=3)
+    ax = plots.axes(image, (left, top, right, bottom), (0, len(labels)), (lo - 0.12 * span, hi + 0.12 * span),
+                    ylabel=ylabel, xticks=[])
+    plots.hline(ax, 0.0, plots.AXIS_COLOUR, width=2)
+    colours = [LOWER if m + h < 0 else HIGHER if m - h > 0 else TIED for m, h in zip(mean, half, strict=True)]
+    centre = np.arange(len(labels)) + 0.5
+    plots.bars(ax, centre - 0.25, centre + 0.25, mean, colours)
+    for x, m, h in zip(centre, mean, half, strict=True):
+        col = float(ax.x_px(x))
+        y0, y1 = float(ax.y_px(m + h)), float(ax.y_px(m - h))
+        plots.fill_rect(image, col - 1, y0, col + 1, y1, plots.TEXT_COLOUR)
+        for y in (y0, y1):
+            plots.fill_rect(image, col - 8, y - 1, col + 8, y + 1, plots.TEXT_COLOUR)
+        above = m >= 0
+        plots.draw_text(image, f"{m:+.1f} +/- {h / 2:.1f}", col, y0 - 4 if above else y1 + 6, align="center",
+                        valign="bottom" if above else "top")
+    for i, label in enumerate(labels):
+        for k, line in enumerate(_wrap(label, wrap)):
+            plots.draw_text(image, line, float(ax.x_px(i + 0.5)), bottom + 12 + k * LINE, align="center")
     return write_png(path, image)

@@ -25,7 +25,7 @@ from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
 from mocap_hmr.evaluation.embedded import image_test_set, reference_style_renderer
 from mocap_hmr.models.finetune import MODES
-from mocap_hmr.studies.figures import bar_chart
+from mocap_hmr.studies.figures import bar_chart, difference_chart
 from mocap_hmr.studies.rerender import StoredScenes, render_scenes, stored_scenes
 from mocap_hmr.studies.scores import Scores
 from mocap_hmr.studies.settings import ORACLE_LEVELS
@@ -132,6 +132,10 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     files["picture"] = bar_chart(ctx.folder / "oracle.png", names, series,
                                  "Oracle: rendered half closer and closer to the test set", "PA-MPJPE (mm)",
                                  (START, score(results, START)) if len(series) == 1 else None)
+    files["differences"] = difference_chart(
+        ctx.folder / "oracle_differences.png", [LABELS[lv] for lv in levels],
+        [scores.delta(LABELS[lv], DEFAULT) for lv in levels],
+        f"PA-MPJPE minus '{DEFAULT}' ({scores.seeds} seed(s))", "difference (mm), +/- 2 s.e.")
     pa = {m: score(results, m) for m in [START, *names]}
     summary = (f"{NAME} (ORACLE, trains on test ground truth; '{trainable}', {scores.seeds} seed(s)): {EMBEDDED} "
                f"PA-MPJPE (mm): " + ", ".join(f"{m} {v:.1f}" for m, v in pa.items())

@@ -16,7 +16,7 @@ from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
 from mocap_hmr.models.finetune import MODES, select_trainable
 from mocap_hmr.models.hmr import HMR
-from mocap_hmr.studies.figures import bar_chart
+from mocap_hmr.studies.figures import bar_chart, difference_chart
 from mocap_hmr.studies.scores import Scores
 from mocap_hmr.studies.tables import EMBEDDED, Column, benchmarks, metric_cells, metric_columns, score, write_table
 from mocap_hmr.studies.variants import (
@@ -84,6 +84,10 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     reference = (START, score(results, START)) if len(series) == 1 else None
     files["picture"] = bar_chart(ctx.folder / "trainable_subsets.png", [*subsets, "all, control"], series,
                                  "PA-MPJPE after fine-tuning each subset", "PA-MPJPE (mm)", reference)
+    files["differences"] = difference_chart(
+        ctx.folder / "trainable_subsets_differences.png", [*subsets, "all, control"],
+        [scores.delta(name, START) for name in [*subsets, CONTROL]],
+        f"PA-MPJPE minus the starting model's ({scores.seeds} seed(s))", "difference (mm), +/- 2 s.e.")
     return StudyOutput(NAME, ctx.folder, files, _summary(scores, results, subsets))
 
 
