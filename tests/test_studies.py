@@ -17,7 +17,7 @@ from mocap_hmr.imageio import read_image
 from mocap_hmr.models.finetune import select_trainable
 from mocap_hmr.models.hmr import HMR
 from mocap_hmr.studies import run_study
-from mocap_hmr.studies.figures import HIGHER, LOWER, TIED, bar_chart, curve_chart, difference_chart
+from mocap_hmr.studies.figures import VERDICT_COLOURS, bar_chart, curve_chart, difference_chart
 from mocap_hmr.studies.rerender import render_scenes, stored_scenes
 from mocap_hmr.studies.scores import Scores, paired_delta
 from mocap_hmr.studies.settings import load_study_config
@@ -167,10 +167,11 @@ def test_differences_and_figures(tmp_path):
                      ("start", 2.0))
     curves = curve_chart(tmp_path / "c.png", [0, 0.5, 1], [("y", {"s": [3.0, 1.0, 2.0]})], "t", "x", [("r", 2.5)])
     assert bars.is_file() and curves.is_file()
-    for difference, colour in [((-5.0, 1.0), LOWER), ((5.0, 1.0), HIGHER), ((0.5, 1.0), TIED)]:
-        pixels = read_image(difference_chart(tmp_path / "d.png", ["v"], [difference], "t", "y")).reshape(-1, 3)
-        drawn = {c: int((pixels == c).all(-1).sum()) for c in (LOWER, HIGHER, TIED)}
-        assert drawn[colour] > 500 and sum(drawn.values()) == drawn[colour], (difference, drawn)
+    for verdict, colour in VERDICT_COLOURS.items():
+        chart = difference_chart(tmp_path / "d.png", ["v", "w"], [(-5.0, 1.0), (0.5, 1.0)], [verdict] * 2, "t", "y")
+        pixels = read_image(chart).reshape(-1, 3)
+        drawn = {c: int((pixels == c).all(-1).sum()) for c in VERDICT_COLOURS.values()}
+        assert drawn[colour] > 500 and sum(drawn.values()) == drawn[colour], (verdict, drawn)
 
 
 def test_cli_runs_a_study_and_names_bad_keys(setup, capsys):

@@ -124,16 +124,16 @@ def curve_chart(path: str | Path, x: Sequence[float], panels: Sequence[tuple[str
     return write_png(path, image)
 
 
-LOWER, HIGHER, TIED = (46, 139, 87), (205, 80, 60), (150, 150, 150)  # colours of difference bars
+VERDICT_COLOURS = {"lower": (46, 139, 87), "higher": (205, 80, 60), "tied": (150, 150, 150)}
 
 
 def difference_chart(path: str | Path, labels: Sequence[str], differences: Sequence[tuple[float, float]],
-                     title: str, ylabel: str) -> Path:
+                     verdicts: Sequence[str], title: str, ylabel: str) -> Path:
     """Each variant's difference to a reference, (mean, standard error) per label (mm, from
-    ``Scores.delta``): a bar from 0 to the mean with a whisker of ± 2 standard errors, green
-    where the whole whisker is below 0 (lower error), red where it is above, grey where it
-    crosses 0; the value written past the whisker's end. The differences are what the studies
-    decide on, a few mm that absolute bars starting at 0 cannot show."""
+    ``Scores.delta``): a bar from 0 to the mean with a whisker of ± 2 standard errors, coloured
+    by its verdict (``Scores.verdict``: lower green, higher red, tied grey); the value written
+    past the whisker's end. The differences are what the studies decide on, a few mm that
+    absolute bars starting at 0 cannot show."""
     mean = np.array([d for d, _ in differences], float)
     half = 2 * np.array([e for _, e in differences], float)
     slot = max(110, CHAR * max(len(line) for g in labels for line in _wrap(g, 12)) + 24)
@@ -148,7 +148,7 @@ def difference_chart(path: str | Path, labels: Sequence[str], differences: Seque
     ax = plots.axes(image, (left, top, right, bottom), (0, len(labels)), (lo - 0.12 * span, hi + 0.12 * span),
                     ylabel=ylabel, xticks=[])
     plots.hline(ax, 0.0, plots.AXIS_COLOUR, width=2)
-    colours = [LOWER if m + h < 0 else HIGHER if m - h > 0 else TIED for m, h in zip(mean, half, strict=True)]
+    colours = [VERDICT_COLOURS[v] for v in verdicts]
     centre = np.arange(len(labels)) + 0.5
     plots.bars(ax, centre - 0.25, centre + 0.25, mean, colours)
     for x, m, h in zip(centre, mean, half, strict=True):

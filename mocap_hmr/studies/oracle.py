@@ -134,7 +134,7 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
                                  (START, score(results, START)) if len(series) == 1 else None)
     files["differences"] = difference_chart(
         ctx.folder / "oracle_differences.png", [LABELS[lv] for lv in levels],
-        [scores.delta(LABELS[lv], DEFAULT) for lv in levels],
+        [scores.delta(LABELS[lv], DEFAULT) for lv in levels], [scores.verdict(LABELS[lv], DEFAULT) for lv in levels],
         f"PA-MPJPE minus '{DEFAULT}' ({scores.seeds} seed(s))", "difference (mm), +/- 2 s.e.")
     pa = {m: score(results, m) for m in [START, *names]}
     summary = (f"{NAME} (ORACLE, trains on test ground truth; '{trainable}', {scores.seeds} seed(s)): {EMBEDDED} "

@@ -87,6 +87,7 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     files["differences"] = difference_chart(
         ctx.folder / "trainable_subsets_differences.png", [*subsets, "all, control"],
         [scores.delta(name, START) for name in [*subsets, CONTROL]],
+        [scores.verdict(name, START) for name in [*subsets, CONTROL]],
         f"PA-MPJPE minus the starting model's ({scores.seeds} seed(s))", "difference (mm), +/- 2 s.e.")
     return StudyOutput(NAME, ctx.folder, files, _summary(scores, results, subsets))
 
