@@ -47,6 +47,15 @@ def _legend_width(labels: list[str], reference: tuple[str, float] | None) -> int
     return max((len(t) for t in texts), default=0) * CHAR + 60 if texts else 0
 
 
+def _group_labels(ax: plots.Axes, groups: Sequence[str], wrap: int) -> None:
+    """Each group's label under the axes, centred on its slot (x in [i, i + 1)), wrapped at
+    ``wrap`` characters."""
+    bottom = ax.box[3]
+    for i, group in enumerate(groups):
+        for k, line in enumerate(_wrap(group, wrap)):
+            plots.draw_text(ax.image, line, float(ax.x_px(i + 0.5)), bottom + 12 + k * LINE, align="center")
+
+
 def bar_chart(path: str | Path, groups: Sequence[str], series: dict[str, Sequence[float]], title: str, ylabel: str,
               reference: tuple[str, float] | None = None) -> Path:
     """Bars of ``series`` (name -> one value per group, NaN: no bar) side by side in each group,
@@ -81,9 +90,7 @@ def bar_chart(path: str | Path, groups: Sequence[str], series: dict[str, Sequenc
             plots.draw_text(image, f"{v:.1f}", float(ax.x_px((x0 + x1) / 2)), float(ax.y_px(v)) + (6 if inside else -4),
                             plots.BACKGROUND if inside else plots.TEXT_COLOUR, align="center",
                             valign="top" if inside else "bottom")
-    for i, group in enumerate(groups):
-        for k, line in enumerate(_wrap(group, wrap)):
-            plots.draw_text(image, line, float(ax.x_px(i + 0.5)), bottom + 12 + k * LINE, align="center")
+    _group_labels(ax, groups, wrap)
     _legend(image, names, PALETTE[:len(names)], right + 20, top, reference)
     return write_png(path, image)
 
@@ -160,7 +167,5 @@ def difference_chart(path: str | Path, labels: Sequence[str], differences: Seque
         above = m >= 0
         plots.draw_text(image, f"{m:+.1f} +/- {h / 2:.1f}", col, y0 - 4 if above else y1 + 6, align="center",
                         valign="bottom" if above else "top")
-    for i, label in enumerate(labels):
-        for k, line in enumerate(_wrap(label, wrap)):
-            plots.draw_text(image, line, float(ax.x_px(i + 0.5)), bottom + 12 + k * LINE, align="center")
+    _group_labels(ax, labels, wrap)
     return write_png(path, image)
