@@ -8,16 +8,13 @@ evaluates the default run. Writes report.md, report.json and PNGs into <run>/eva
 """
 
 import sys
-from pathlib import Path
 
 from mocap_hmr.config import run_script
 from mocap_hmr.evaluation.run import evaluate
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "default.yaml"
-
 
 def main(argv: list[str] | None = None) -> int:
-    return run_script(evaluate, sys.argv[1:] if argv is None else argv, DEFAULT_CONFIG, "eval.py",
+    return run_script(evaluate, sys.argv[1:] if argv is None else argv, "eval.py",
                       __doc__.splitlines()[0])
 
 

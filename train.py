@@ -8,16 +8,13 @@ appearance) with a small preset that finishes on a 2-core CPU in minutes. The ru
 """
 
 import sys
-from pathlib import Path
 
 from mocap_hmr.config import run_script
 from mocap_hmr.training.runner import train
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "default.yaml"
-
 
 def main(argv: list[str] | None = None) -> int:
-    return run_script(train, sys.argv[1:] if argv is None else argv, DEFAULT_CONFIG, "train.py",
+    return run_script(train, sys.argv[1:] if argv is None else argv, "train.py",
                       __doc__.splitlines()[0])
 
 

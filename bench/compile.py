@@ -18,8 +18,9 @@ import torch
 sys.path[0] = str(Path(__file__).resolve().parents[1])
 from bench import posebert, train_step  # noqa: E402
 from bench.timing import device_name, measure_ms, print_table, sync  # noqa: E402
+from mocap_hmr.config import DEFAULT_CONFIG  # noqa: E402
 
-DEFAULT = str(Path(__file__).resolve().parents[1] / "configs" / "default.yaml")
+DEFAULT = str(DEFAULT_CONFIG)
 CASES = (  # name, trainer(device, compile)
     ("MoCap-SPIN, tiny default (configs/default.yaml: 64 px, batch 16, 'all')",
      lambda device, on: train_step.build_trainer(device, DEFAULT, [f"mocap_spin.compile={on}"])),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 from mocap_hmr.errors import MocapHMRError
 
@@ -184,12 +183,10 @@ def _study_args(p: argparse.ArgumentParser) -> None:
                                                  "e.g. study.steps=50 out_dir=runs/try")
 
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
-
-
 @_command("study", "run one of the paper's studies; a table and a picture into <out_dir>/studies/NAME",
           _study_args)
 def _study(args: argparse.Namespace) -> None:
+    from mocap_hmr.config import DEFAULT_CONFIG
     from mocap_hmr.studies import STUDIES, run_study
     from mocap_hmr.studies.settings import load_study_config
 

@@ -18,6 +18,10 @@ from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.losses import SpinLossWeights
 
+# train.py, eval.py and mocap-hmr study without --config: the embedded default (a source checkout
+# or an editable install)
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
+
 
 @dataclass
 class BodyConfig:
@@ -202,11 +206,11 @@ def parse_args(argv: list[str] | None = None, description: str = "") -> DictConf
     return load_config(args.config, args.overrides)
 
 
-def run_script(job, argv: list[str], default_config: Path, name: str, description: str) -> int:
-    """A script's main: ``[--config FILE] [key=value ...]`` (``default_config`` without
+def run_script(job, argv: list[str], name: str, description: str) -> int:
+    """A script's main: ``[--config FILE] [key=value ...]`` (``DEFAULT_CONFIG`` without
     --config) -> ``job(config)``; bad input prints one line on stderr and returns 2."""
     if not any(a == "--config" or a.startswith("--config=") for a in argv):
-        argv = ["--config", str(default_config), *argv]
+        argv = ["--config", str(DEFAULT_CONFIG), *argv]
     try:
         job(parse_args(argv, description=description))
     except MocapHMRError as exc:

@@ -17,7 +17,7 @@ import torch.multiprocessing as mp
 from torch import nn
 
 from mocap_hmr.body import BodyModel
-from mocap_hmr.config import load_config
+from mocap_hmr.config import DEFAULT_CONFIG, load_config
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.training.checkpointing import load_checkpoint
 from mocap_hmr.training.distributed import (
@@ -35,7 +35,6 @@ from mocap_hmr.training.posebert_step import PoseBertTrainer
 from mocap_hmr.training.runner import build_streams, load_motion, train
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CONFIG = ROOT / "configs" / "default.yaml"  # what train.py merges first
 CPU = torch.device("cpu")
 
 
