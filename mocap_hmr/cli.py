@@ -132,28 +132,44 @@ def _render_preview(args: argparse.Namespace) -> None:
 
 
 def _smooth_args(p: argparse.ArgumentParser) -> None:
+    from mocap_hmr.smoothers import METHODS
+
     p.add_argument("src", help="per-frame predictions: .npz or .pkl (pose, global_orient+body_pose, VIBE's output, "
                                "per-track dictionaries)")
-    p.add_argument("dst", help="where to write the refined predictions, in the same layout")
-    p.add_argument("--checkpoint", required=True, help="PoseBERT checkpoint (ours or naver/posebert's release)")
+    p.add_argument("dst", help="where to write the smoothed predictions, in the same layout")
+    p.add_argument("--method", choices=METHODS, default="posebert",
+                   help="posebert (needs --checkpoint) or a plain filter: one-euro, savgol (Savitzky-Golay), "
+                        "average (moving average); filters use mocap_hmr.filters.DEFAULTS")
+    p.add_argument("--checkpoint", help="PoseBERT checkpoint (ours or naver/posebert's release); --method posebert")
     p.add_argument("--mode", choices=("offline", "online"), default="offline",
                    help="offline: centred windows; online: causal windows for streaming")
-    p.add_argument("--window", type=int, help="frames per window (default: the model's, at most 64)")
-    p.add_argument("--stride", type=int, help="offline: frames between windows (default: a quarter window; "
-                                              "1 = one window per frame, as naver/posebert's demo)")
+    p.add_argument("--fps", type=float, default=30.0, help="frame rate of the predictions (the OneEuro filter's "
+                                                           "cut-offs are in Hz)")
+    p.add_argument("--window", type=int, help="posebert: frames per window (default: the model's, at most 64)")
+    p.add_argument("--stride", type=int, help="posebert offline: frames between windows (default: a quarter "
+                                              "window; 1 = one window per frame, as naver/posebert's demo)")
     p.add_argument("--device", default="cuda" if _cuda() else "cpu")
     p.add_argument("--plot", metavar="PNG", help="also plot the first person's left-knee angle over time, "
                                                   "before (red) and after (blue)")
 
 
-@_command("smooth", "refine a per-frame pose sequence with PoseBERT (fills missing frames, removes jitter)",
-          _smooth_args)
+@_command("smooth", "smooth a per-frame pose sequence with PoseBERT or a plain filter (fills missing frames, "
+                    "removes jitter)", _smooth_args)
 def _smooth(args: argparse.Namespace) -> None:
     from mocap_hmr.models.posebert import load_posebert
+    from mocap_hmr.smoothers import make_smoother
     from mocap_hmr.smoothing import smooth_file
 
-    model = load_posebert(args.checkpoint, device=args.device)
-    report = smooth_file(args.src, args.dst, model, mode=args.mode, window=args.window, stride=args.stride)
+    if args.method == "posebert" and not args.checkpoint:
+        raise MocapHMRError("--method posebert needs --checkpoint (a PoseBERT checkpoint); the filters "
+                            "(--method one-euro | savgol | average) need none")
+    if args.method != "posebert" and (args.checkpoint or args.window or args.stride):
+        raise MocapHMRError(f"--checkpoint, --window and --stride are PoseBERT's; --method {args.method} "
+                            "takes none of them")
+    model = load_posebert(args.checkpoint, device=args.device) if args.method == "posebert" else None
+    smoother = make_smoother(args.method, model, mode=args.mode, fps=args.fps, window=args.window,
+                             stride=args.stride)
+    report = smooth_file(args.src, args.dst, smoother)
     print(report.summary())
     print(f"wrote {args.dst}")
     if args.plot:
@@ -168,7 +184,7 @@ def _smooth(args: argparse.Namespace) -> None:
         knee = SMPL_JOINT_NAMES.index("left_knee")
         degrees = [np.degrees(matrix_to_axis_angle(first_person_rotations(path)[:, knee]).norm(dim=-1).numpy())
                    for path in (args.src, args.dst)]
-        image = line_plot(degrees, [(220, 60, 50), (40, 90, 220)], [f"input ({args.src})", "PoseBERT"],
+        image = line_plot(degrees, [(220, 60, 50), (40, 90, 220)], [f"input ({args.src})", smoother.label],
                           title="first person's left knee: rotation angle", xlabel="frame", ylabel="degrees")
         print(f"plot in {write_png(args.plot, image)}")
 

@@ -100,6 +100,16 @@ class PoseBertConfig:
     dim: int = 512  # Dt
     depth: int = 4  # L
     heads: int = 8
+    # The architecture's switches (Tables 3 and 11; mocap_hmr.models.posebert): the regressor's
+    # starting pose (mean: the paper's | input: refine the input), where it sits (blocks | top),
+    # shared across blocks, its iterations per block, the positional table (input | every_block | none)
+    start: str = "mean"
+    canonical_root: bool = False  # see each window in the frame of its centre frame's root: orientation-equivariant
+    regressor: str = "blocks"
+    share_regressor: bool = True
+    regressor_iterations: int = 1
+    positional_encoding: str = "input"
+    exclude: list[str] = field(default_factory=list)  # motion sequences PoseBERT never sees (names, fnmatch patterns)
     fps: float = 30.0  # a divisor of the motion index's rate (15, 7.5, 3.75: Table 5)
     masked_frames: float = 2.0  # expected masked frames per window: 12.5% of 16
     mask_mode: str = "bernoulli"  # bernoulli | span
@@ -127,12 +137,13 @@ class BenchmarkConfig:
 class EvalConfig:
     run: str = ""  # the run folder to evaluate (default: out_dir)
     out: str = ""  # where the report goes (default: <run>/eval)
-    embedded: list[str] = field(default_factory=lambda: ["image", "video", "denoising"])  # embedded benchmarks
+    embedded: list[str] = field(default_factory=lambda: ["image", "video", "denoising", "generalisation"])
     image_samples: int = 256  # embedded image benchmark
     video_sequences: int = 8  # embedded video benchmark
     video_frames: int = 48
     denoising_sequences: int = 32  # embedded PoseBERT denoising benchmark
-    denoising_frames: int = 64
+    denoising_frames: int = 64  # frames per sequence of the denoising and generalisation benchmarks
+    generalisation_windows: int = 8  # sequences per motion group of the generalisation benchmark
     real: list[BenchmarkConfig] = field(default_factory=list)  # licensed benchmarks, when you have them
     align: str = "pelvis"  # pelvis (SPIN's protocol) | hips (VIBE, TCMR, WHAM)
     batch_size: int = 64

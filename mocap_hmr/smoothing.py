@@ -1,4 +1,4 @@
-"""Smooth a file of per-frame SMPL predictions with PoseBERT, keeping the file's layout.
+"""Smooth a file of per-frame SMPL predictions (PoseBERT or a plain filter), keeping the file's layout.
 
 Layouts understood (N frames; axis-angle or rotation matrices):
 
@@ -17,7 +17,8 @@ atomically, ``.npz`` compressed when the input was, pickles as plain pickles (wh
 ``pickle.load`` and ``joblib.load`` both read). Other arrays derived from the poses (VIBE's
 ``verts``, ``joints3d``) are left as the per-frame model computed them.
 
-Each person is refined separately (``mocap_hmr.posebert.refine``). With ``frame_ids``
+Each person is smoothed separately (a ``mocap_hmr.smoothers.Smoother``); a person with no
+finite frame is refused, naming the track. With ``frame_ids``
 (increasing frame numbers, VIBE's), the frames between two detections are inserted as
 unobserved frames, so windows span real time and the gaps are filled in; only the
 detected frames are written back.
@@ -44,9 +45,8 @@ import torch
 from mocap_hmr.atomic import atomic_write
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_axis_angle
-from mocap_hmr.models.posebert import PoseBERT
-from mocap_hmr.posebert import refine
 from mocap_hmr.safe_pickle import ARRAY_GLOBALS, canonical_global
+from mocap_hmr.smoothers import Smoother
 
 NPZ_SUFFIXES = (".npz",)
 PICKLE_SUFFIXES = (".pkl", ".pickle")
@@ -81,6 +81,7 @@ class SmoothingReport:
     src: Path
     dst: Path
     layout: str
+    method: str
     mode: str
     tracks: list[TrackReport] = field(default_factory=list)
 
@@ -89,7 +90,7 @@ class SmoothingReport:
         def fmt(value: float | None) -> str:
             return "n/a" if value is None else f"{value:.4f}"
 
-        lines = [f"{self.src} -> {self.dst} ({self.layout}, {self.mode}); acceleration = mean |second "
+        lines = [f"{self.src} -> {self.dst} ({self.layout}, {self.method}, {self.mode}); acceleration = mean |second "
                  "difference of joint rotation matrices| per frame^2"]
         for t in self.tracks:
             name = f"track {t.track}" if t.track else "person"
@@ -98,21 +99,18 @@ class SmoothingReport:
         return "\n".join(lines)
 
 
-def smooth_file(src: str | os.PathLike, dst: str | os.PathLike, model: PoseBERT, mode: str = "offline",
-                window: int | None = None, stride: int | None = None, batch_size: int = 1024) -> SmoothingReport:
-    """Refine every person of ``src`` with ``model`` (``mode``, ``window``, ``stride`` and
-    ``batch_size`` as ``refine`` takes them) and write ``dst`` in the same layout and file
-    type (see the module docstring). Returns the per-track report."""
+def smooth_file(src: str | os.PathLike, dst: str | os.PathLike, smoother: Smoother) -> SmoothingReport:
+    """Smooth every person of ``src`` with ``smoother`` and write ``dst`` in the same layout
+    and file type (see the module docstring). Returns the per-track report."""
     src, dst = Path(src), Path(dst)
     kind = _file_kind(src)
     if _file_kind(dst) != kind:
         raise PredictionsFileError(f"{dst}: the output must be the same kind of file as {src} ({kind})")
     data = read_predictions(src)
     people, layout = find_people(data, src)
-    report = SmoothingReport(src=src, dst=dst, layout=layout, mode=mode)
+    report = SmoothingReport(src=src, dst=dst, layout=layout, method=smoother.label, mode=smoother.mode)
     for track, person in people.items():
-        report.tracks.append(_smooth_person(person, track, model, src, mode=mode, window=window,
-                                            stride=stride, batch_size=batch_size))
+        report.tracks.append(_smooth_person(person, track, smoother, src))
     write_predictions(dst, data, compressed=kind == "npz" and _is_compressed_npz(src))
     return report
 
@@ -196,14 +194,17 @@ def first_person_rotations(path: str | os.PathLike) -> torch.Tensor:
     return _person_rotations(person, track, path)[2]
 
 
-def _smooth_person(person: dict, track: str, model: PoseBERT, source: Path, **refine_options) -> TrackReport:
+def _smooth_person(person: dict, track: str, smoother: Smoother, source: Path) -> TrackReport:
     arrays, fields, rotmat = _person_rotations(person, track, source)
     n = rotmat.shape[0]
     timeline = _timeline(person, n, track, source)
     full = torch.full((int(timeline[-1]) + 1 if n else 0, 24, 3, 3), float("nan"))  # frames between detections: NaN
     full[timeline] = rotmat
     seen = torch.isfinite(full.flatten(1)).all(1)
-    refined = refine(full, model, **refine_options)
+    if n and not bool(seen.any()):
+        raise PredictionsFileError(f"{source}: {_where(track) or 'the person: '}no frame has finite poses "
+                                   f"({n} frames, all NaN or Inf); there is nothing to smooth")
+    refined = smoother(full)
     first = 0
     for (key, joints), array in zip(fields, arrays, strict=True):
         person[key] = _like(refined[timeline, first:first + joints], array)

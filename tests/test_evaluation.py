@@ -10,12 +10,15 @@ import pytest
 import torch
 from test_training import config
 
+from mocap_hmr.data.procedural import FAMILIES
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import refine_tracks
 from mocap_hmr.evaluation.predict import cached_predictions
-from mocap_hmr.evaluation.run import _last_seen, evaluate, smpl_protocol
+from mocap_hmr.evaluation.run import evaluate, smpl_protocol
+from mocap_hmr.evaluation.smoothing_eval import last_seen
 from mocap_hmr.models.posebert import build_posebert
 from mocap_hmr.posebert import refine
+from mocap_hmr.smoothers import make_smoother
 from mocap_hmr.training.runner import train
 
 _spec = importlib.util.spec_from_file_location("eval_script", Path(__file__).parents[1] / "eval.py")
@@ -23,7 +26,9 @@ eval_script = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(eval_script)
 
 SMALL_EVAL = {"eval.image_samples": 12, "eval.video_sequences": 2, "eval.video_frames": 8,
-              "eval.denoising_sequences": 2, "eval.denoising_frames": 12, "eval.batch_size": 8}
+              "eval.denoising_sequences": 2, "eval.denoising_frames": 12, "eval.batch_size": 8,
+              "eval.generalisation_windows": 1, "posebert.exclude": ["*/jump_*"]}
+SMOOTHERS = ("PoseBERT", "moving average", "Savitzky-Golay", "OneEuro")
 
 
 @pytest.fixture(scope="module")
@@ -39,16 +44,21 @@ def test_eval_writes_the_report_and_reuses_predictions(tiny_corpus, run):
     files = evaluate(cfg, log=lambda m: None)
     report = json.loads(files["json"].read_text())
     rows = {(r["method"], r["benchmark"]) for r in report["results"]}
-    assert rows == {("starting model", "embedded-image"), ("MoCap-SPIN", "embedded-image"),
-                    ("starting model", "embedded-video"), ("starting model + PoseBERT", "embedded-video"),
-                    ("MoCap-SPIN", "embedded-video"), ("MoCap-SPIN + PoseBERT", "embedded-video"),
-                    ("corrupted input", "embedded-denoising"), ("PoseBERT", "embedded-denoising")}
+    image_models = ("starting model", "MoCap-SPIN")
+    groups = {r["benchmark"] for r in report["results"] if r["kind"] == "smoothing"}
+    assert groups == {"jump (unseen)", "turned (any family, random orientation)"} | {
+        f"{family} (trained on)" for family in FAMILIES if family != "jump"}
+    assert rows == ({(m, "embedded-image") for m in image_models}
+                    | {(m, "embedded-video") for m in image_models}
+                    | {(f"{m} + {s}", "embedded-video") for m in image_models for s in SMOOTHERS}
+                    | {(m, b) for m in ("corrupted input", *SMOOTHERS) for b in ("embedded-denoising", *groups)})
     for r in report["results"]:
         assert r["protocol"]["joint_set"] == "lsp14" and r["protocol"]["align"] == "pelvis"
         assert np.isfinite(list(r["metrics"].values())).all()
-        assert ("accel_error" in r["metrics"]) == (r["kind"] == "video")
+        assert ("accel_error" in r["metrics"]) == (r["kind"] != "image")
     markdown = files["markdown"].read_text()
     assert "| MoCap-SPIN + PoseBERT |" in markdown and "lsp14 joints, pelvis-aligned" in markdown
+    assert "| jump (unseen) |" in markdown and "**Accel** (mm/frame²)" in markdown
     assert files["gain_histogram"].is_file() and files["training_curves"].is_file()
     cached = sorted((run / "eval" / "predictions").glob("*.npz"))
     assert len(cached) == 4  # 2 models x 2 rendered benchmarks
@@ -83,7 +93,7 @@ def test_last_seen_holds_the_previous_observed_frame():
     observed = torch.tensor([[False, True, False, False, True], [True, True, False, True, False],
                              [False, False, False, False, False]])
     expected = torch.tensor([[1, 1, 1, 1, 4], [0, 1, 1, 3, 3], [0, 0, 0, 0, 0]])
-    assert torch.equal(_last_seen(observed), expected)
+    assert torch.equal(last_seen(observed), expected)
 
 
 def test_refine_tracks_puts_gaps_back_into_the_timeline():
@@ -92,7 +102,7 @@ def test_refine_tracks_puts_gaps_back_into_the_timeline():
     rotmat = rotmat * torch.det(rotmat)[..., None, None]  # proper rotations
     frames = np.array([10, 11, 14, 15, 16, 3, 4])  # track 0: frames 10-16 with a gap; track 1: frames 3-4
     sequences = [np.array([0, 1, 2, 3, 4]), np.array([5, 6])]
-    got = refine_tracks(rotmat, sequences, frames, model)
+    got = refine_tracks(rotmat, sequences, frames, make_smoother("posebert", model))
     full = torch.full((7, 24, 3, 3), float("nan"))
     full[[0, 1, 4, 5, 6]] = rotmat[:5]
     torch.testing.assert_close(got[:5], refine(full, model)[[0, 1, 4, 5, 6]])

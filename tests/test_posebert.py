@@ -178,6 +178,42 @@ def test_ablation_structure():
         build_posebert("paper", **TINY)(torch.zeros(2, 8, 72))
 
 
+def test_start_from_the_input_refines_the_input():
+    """start="input": an untrained model returns every observed frame's input and, for an
+    unobserved one, the input of its nearest observed frame (the earlier on a tie)."""
+    model = build_posebert("paper", **TINY, start="input").eval()
+    rotmat = random_rotations(2, 8, seed=3)
+    observed = torch.ones(2, 8, dtype=torch.bool)
+    observed[0, [0, 3, 4, 7]] = False  # frame 0 <- 1, 3 <- 2, 4 <- 5, 7 <- 6
+    with torch.no_grad():
+        out = model(rotmat, observed).rotmat
+        blind = model(rotmat, torch.zeros(2, 8, dtype=torch.bool)).rotmat
+    source = torch.tensor([[1, 1, 2, 2, 5, 5, 6, 6], list(range(8))])
+    expected = rot6d_to_matrix(matrix_to_rot6d(rotmat[torch.arange(2)[:, None], source]))
+    torch.testing.assert_close(out, expected, atol=1e-6, rtol=0)
+    torch.testing.assert_close(blind, rot6d_to_matrix(model.init_pose.reshape(24, 6)).expand_as(blind))
+    with pytest.raises(MocapHMRError, match="start='last' is not one of mean, input"):
+        build_posebert("paper", **TINY, start="last")
+
+
+@pytest.mark.parametrize("start", ["mean", "input"])
+def test_canonical_root_makes_the_model_equivariant_to_global_orientation(start):
+    model = randomized(build_posebert("paper", **TINY, start=start, canonical_root=True), seed=2).eval()
+    rotmat = random_rotations(3, 8, seed=6).double()
+    observed = torch.rand(3, 8, generator=torch.Generator().manual_seed(1)) > 0.3
+    turn = random_rotations(3, 1, seed=9)[:, 0, 0].double()  # (3, 3, 3): one turn per window
+    turned = rotmat.clone()
+    turned[:, :, 0] = turn[:, None] @ rotmat[:, :, 0]
+    model = model.double()
+    with torch.no_grad():
+        out, out_turned = model(rotmat, observed).rotmat, model(turned, observed).rotmat
+    torch.testing.assert_close(out_turned[:, :, 1:], out[:, :, 1:])
+    torch.testing.assert_close(out_turned[:, :, 0], turn[:, None] @ out[:, :, 0])
+    plain = randomized(build_posebert("paper", **TINY, start=start), seed=2).eval().double()
+    with torch.no_grad():
+        assert not torch.allclose(plain(turned, observed).rotmat[:, :, 1:], plain(rotmat, observed).rotmat[:, :, 1:])
+
+
 def test_masked_frames_are_never_attention_keys():
     model = randomized(build_posebert("paper", **TINY, regressor="top", feed_forward=True), seed=4)
     poses = matrix_to_rot6d(random_rotations(2, 10, seed=5))

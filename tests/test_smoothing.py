@@ -14,6 +14,7 @@ import torch
 
 from mocap_hmr.geometry import axis_angle_to_matrix
 from mocap_hmr.models.posebert import build_posebert
+from mocap_hmr.smoothers import make_smoother
 from mocap_hmr.smoothing import PredictionsFileError, acceleration, read_predictions, smooth_file
 
 
@@ -25,6 +26,11 @@ def model():
         for p in model.parameters():
             p.add_(0.05 * torch.randn(p.shape, generator=gen))
     return model.eval()
+
+
+@pytest.fixture(scope="module")
+def smoother(model):
+    return make_smoother("posebert", model)
 
 
 def jittery_axis_angle(n, seed=0):
@@ -64,13 +70,13 @@ NPZ_LAYOUTS = {
 
 @pytest.mark.parametrize("layout", NPZ_LAYOUTS)
 @pytest.mark.parametrize("compressed", [False, True])
-def test_npz_layouts_round_trip(tmp_path, model, layout, compressed):
+def test_npz_layouts_round_trip(tmp_path, smoother, layout, compressed):
     aa = jittery_axis_angle(40)
     data = {**NPZ_LAYOUTS[layout](aa), "betas": np.ones((40, 10), np.float32), "trans": np.zeros((40, 3)),
             "gender": np.array("neutral")}
     src, dst = tmp_path / "pred.npz", tmp_path / "out.npz"
     (np.savez_compressed if compressed else np.savez)(src, **data)
-    report = smooth_file(src, dst, model)
+    report = smooth_file(src, dst, smoother)
     after = dict(np.load(dst))
     check_written_like(data, after, {"pose", "global_orient", "body_pose"})
     with zipfile.ZipFile(dst) as archive:
@@ -131,7 +137,7 @@ def vibe_output():
 
 
 @pytest.mark.parametrize("writer", ["joblib", "pickle"])
-def test_vibe_output_several_people_of_different_lengths(tmp_path, model, monkeypatch, writer):
+def test_vibe_output_several_people_of_different_lengths(tmp_path, smoother, monkeypatch, writer):
     data = vibe_output()
     src, dst = tmp_path / "vibe_output.pkl", tmp_path / "smoothed.pkl"
     if writer == "joblib":
@@ -139,7 +145,7 @@ def test_vibe_output_several_people_of_different_lengths(tmp_path, model, monkey
     else:
         src.write_bytes(pickle.dumps(data, protocol=2))
     assert read_predictions(src).keys() == data.keys()
-    report = smooth_file(src, dst, model)
+    report = smooth_file(src, dst, smoother)
     with open(dst, "rb") as fh:
         after = pickle.load(fh)
     check_written_like(data, after, {"pose"})
@@ -148,7 +154,7 @@ def test_vibe_output_several_people_of_different_lengths(tmp_path, model, monkey
     assert all(t.accel_after < t.accel_before for t in report.tracks)
     alone = {4: {k: v for k, v in data[4].items()}}
     (tmp_path / "alone.pkl").write_bytes(pickle.dumps(alone))
-    smooth_file(tmp_path / "alone.pkl", tmp_path / "alone_out.pkl", model)
+    smooth_file(tmp_path / "alone.pkl", tmp_path / "alone_out.pkl", smoother)
     with open(tmp_path / "alone_out.pkl", "rb") as fh:
         np.testing.assert_array_equal(pickle.load(fh)[4]["pose"], after[4]["pose"])  # each person on its own
 
@@ -159,24 +165,45 @@ def test_per_track_dicts_and_values_that_are_not_people(tmp_path, model):
             "bob": {"pose": as_matrices(aa[:12])}, "fps": 30.0, "note": "from my detector"}
     src, dst = tmp_path / "people.pickle", tmp_path / "people_out.pickle"
     src.write_bytes(pickle.dumps(data))
-    report = smooth_file(src, dst, model, mode="online")
+    report = smooth_file(src, dst, make_smoother("posebert", model, mode="online"))
     with open(dst, "rb") as fh:
         after = pickle.load(fh)
     check_written_like(data, after, {"pose", "global_orient", "body_pose"})
     assert [(t.track, t.frames) for t in report.tracks] == [("alice", 30), ("bob", 12)]
 
 
-def test_nan_frames_are_filled(tmp_path, model):
+def test_nan_frames_are_filled(tmp_path, smoother):
     aa = jittery_axis_angle(30).reshape(30, 72)
     aa[[0, 7, 8, 9]] = np.nan
     src, dst = tmp_path / "nan.npz", tmp_path / "nan_out.npz"
     np.savez(src, pose=aa)
-    report = smooth_file(src, dst, model)
+    report = smooth_file(src, dst, smoother)
     pose = np.load(dst)["pose"]
     assert np.isfinite(pose).all() and report.tracks[0].filled == 4
     refined = axis_angle_to_matrix(torch.from_numpy(pose).reshape(30, 24, 3))
     seen = torch.from_numpy(np.isfinite(aa).all(1))
     assert report.tracks[0].accel_after == pytest.approx(acceleration(refined, seen), rel=1e-4)
+
+
+@pytest.mark.parametrize("method", ["one-euro", "savgol", "average"])
+def test_filters_smooth_files_without_a_checkpoint(tmp_path, method):
+    aa = jittery_axis_angle(40)
+    data = {**NPZ_LAYOUTS["global_orient (N, 3) + body_pose (N, 69)"](aa), "betas": np.ones((40, 10), np.float32)}
+    src, dst = tmp_path / "pred.npz", tmp_path / "out.npz"
+    np.savez(src, **data)
+    report = smooth_file(src, dst, make_smoother(method))
+    check_written_like(data, dict(np.load(dst)), {"global_orient", "body_pose"})
+    assert report.tracks[0].accel_after < 0.5 * report.tracks[0].accel_before
+
+
+def test_a_person_without_a_finite_frame_is_refused(tmp_path, smoother):
+    data = {"1": {"pose": jittery_axis_angle(20).reshape(20, 72)}, "7": {"pose": np.full((30, 72), np.nan)}}
+    src, dst = tmp_path / "tracks.pkl", tmp_path / "out.pkl"
+    src.write_bytes(pickle.dumps(data))
+    for method in (smoother, make_smoother("average")):
+        with pytest.raises(PredictionsFileError, match=r"tracks.pkl: track 7: no frame has finite poses \(30 frames"):
+            smooth_file(src, dst, method)
+    assert not dst.exists()
 
 
 def test_acceleration_measure():
@@ -187,34 +214,34 @@ def test_acceleration_measure():
     assert acceleration(rotmat, torch.tensor([True, True] + [False] * 8)) is None
 
 
-def test_unknown_layouts_and_bad_files(tmp_path, model):
+def test_unknown_layouts_and_bad_files(tmp_path, smoother):
     src = tmp_path / "amass.npz"
     np.savez(src, poses=np.zeros((10, 156)), trans=np.zeros((10, 3)))
     dst = tmp_path / "out.npz"
     dst.write_bytes(b"earlier output")
     with pytest.raises(PredictionsFileError, match=r"amass.npz: holds keys poses, trans, in none of the layouts "
                                                    r"understood: 'pose' \(N, 72\).*'global_orient'.*tracks"):
-        smooth_file(src, dst, model)
+        smooth_file(src, dst, smoother)
     assert dst.read_bytes() == b"earlier output"  # nothing written
     np.savez(src, pose=np.zeros((10, 63)))
     with pytest.raises(PredictionsFileError, match=r"'pose' is float64 of shape \(10, 63\); expected floats of shape "
                                                    r"\(N, 72\) or \(N, 24, 3\) or \(N, 24, 3, 3\)"):
-        smooth_file(src, dst, model)
+        smooth_file(src, dst, smoother)
     bad_track = tmp_path / "tracks.pkl"
     bad_track.write_bytes(pickle.dumps({0: {"pose": np.zeros((5, 72))}, 1: {"verts": np.zeros((5, 3))}}))
     with pytest.raises(PredictionsFileError, match="track 1 is in none of the layouts understood"):
-        smooth_file(bad_track, tmp_path / "o.pkl", model)
+        smooth_file(bad_track, tmp_path / "o.pkl", smoother)
     gaps = tmp_path / "ids.pkl"
     gaps.write_bytes(pickle.dumps({0: {"pose": np.zeros((3, 72)), "frame_ids": np.array([4, 2, 7])}}))
     with pytest.raises(PredictionsFileError, match="track 0: frame_ids must be 3 increasing integers"):
-        smooth_file(gaps, tmp_path / "o.pkl", model)
+        smooth_file(gaps, tmp_path / "o.pkl", smoother)
     with pytest.raises(PredictionsFileError, match=r"out.pkl: the output must be the same kind of file"):
-        smooth_file(src, tmp_path / "out.pkl", model)
+        smooth_file(src, tmp_path / "out.pkl", smoother)
     with pytest.raises(PredictionsFileError, match=r"pred.txt: predictions files are .npz, .pkl, .pickle"):
-        smooth_file(tmp_path / "pred.txt", tmp_path / "out.txt", model)
+        smooth_file(tmp_path / "pred.txt", tmp_path / "out.txt", smoother)
     (tmp_path / "cut.pkl").write_bytes(pickle.dumps({"pose": np.zeros((10, 72))})[:60])
     with pytest.raises(PredictionsFileError, match="cut.pkl: cannot be read as a pickle file"):
-        smooth_file(tmp_path / "cut.pkl", tmp_path / "o.pkl", model)
+        smooth_file(tmp_path / "cut.pkl", tmp_path / "o.pkl", smoother)
 
 
 class _Exploit:
@@ -222,7 +249,7 @@ class _Exploit:
         return (print, ("this must never run",))
 
 
-def test_pickles_cannot_run_code(tmp_path, model, capsys):
+def test_pickles_cannot_run_code(tmp_path, capsys):
     path = tmp_path / "evil.pkl"
     path.write_bytes(pickle.dumps({"pose": np.zeros((4, 72)), "x": _Exploit()}))
     with pytest.raises(PredictionsFileError, match=r"evil.pkl: the pickle refers to builtins.print"):
@@ -252,3 +279,11 @@ def test_smooth_cli(tmp_path, capsys):
         assert out["pose"].shape == (40, 72) and out["pose"].dtype == np.float32
     assert main(["smooth", str(tmp_path / "pred.npz"), str(tmp_path / "x.npz"), "--checkpoint",
                  str(tmp_path / "none.pt"), "--device", "cpu"]) == 2
+    assert main(["smooth", str(tmp_path / "pred.npz"), str(tmp_path / "f.npz"), "--method", "savgol"]) == 0
+    with np.load(tmp_path / "f.npz") as out:
+        assert out["pose"].shape == (40, 72) and np.isfinite(out["pose"]).all()
+    assert main(["smooth", str(tmp_path / "pred.npz"), str(tmp_path / "y.npz")]) == 2
+    assert "--method posebert needs --checkpoint" in capsys.readouterr().err
+    assert main(["smooth", str(tmp_path / "pred.npz"), str(tmp_path / "y.npz"), "--method", "average",
+                 "--checkpoint", str(ckpt)]) == 2
+    assert not (tmp_path / "y.npz").exists()

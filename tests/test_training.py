@@ -206,3 +206,43 @@ def test_keypoint_posebert_trains_and_refines_keypoints(tiny_corpus, tmp_path):
     torch.testing.assert_close(model.skeleton, body(torch.zeros(1, 24, 3)).h36m_joints[0])
     joints = body(0.3 * torch.randn(12, 24, 3, generator=torch.Generator().manual_seed(0))).h36m_joints
     assert torch.isfinite(refine(joints, model)).all()
+
+
+POSEBERT_SWITCHES = {"start": "input", "canonical_root": True, "regressor": "top", "share_regressor": False,
+                     "regressor_iterations": 2, "positional_encoding": "every_block"}
+
+
+@pytest.mark.parametrize("key", POSEBERT_SWITCHES)
+def test_posebert_architecture_keys_reach_the_model(tiny_corpus, tmp_path, key):
+    from mocap_hmr.data.motion_index import load_index
+    from mocap_hmr.models.posebert import load_posebert, save_posebert
+    from mocap_hmr.training.posebert_step import PoseBertTrainer
+
+    cfg = config(tiny_corpus, tmp_path, **{f"posebert.{key}": POSEBERT_SWITCHES[key]})
+    trainer = PoseBertTrainer(cfg.posebert, load_index(cfg.motion.index), BodyModel(cfg.body.model_path),
+                              torch.device("cpu"), log=lambda m: None)
+    assert trainer.model.config[key] == POSEBERT_SWITCHES[key]
+    default = PoseBertTrainer(config(tiny_corpus, tmp_path).posebert, load_index(cfg.motion.index),
+                              BodyModel(cfg.body.model_path), torch.device("cpu"), log=lambda m: None)
+    assert default.model.config[key] != POSEBERT_SWITCHES[key]
+    save_posebert(trainer.model, tmp_path / "p.pt", trainer.model_config)
+    assert load_posebert(tmp_path / "p.pt").config[key] == POSEBERT_SWITCHES[key]  # the checkpoint keeps it
+
+
+def test_posebert_exclude_leaves_sequences_out(tiny_corpus, tmp_path):
+    from mocap_hmr.data.motion_index import load_index
+    from mocap_hmr.training.posebert_step import PoseBertTrainer
+
+    index = load_index(config(tiny_corpus, tmp_path).motion.index)
+    family = index.names[0].split("/")[1].rsplit("_", 1)[0]
+    messages = []
+    cfg = config(tiny_corpus, tmp_path, **{"posebert.exclude": f"['*/{family}_*']"})
+    trainer = PoseBertTrainer(cfg.posebert, index, BodyModel(cfg.body.model_path), torch.device("cpu"),
+                              log=messages.append)
+    kept = [n for n in index.names if f"/{family}_" not in n]
+    assert trainer.sampler.index.names == kept and len(kept) < index.num_sequences
+    assert trainer.sampler.index.num_frames == sum(int(index.lengths[index.names.index(n)]) for n in kept)
+    assert any("leaves out" in m for m in messages)
+    with pytest.raises(MocapHMRError, match=r"posebert.exclude=\['\*'\] leaves none of the"):
+        PoseBertTrainer(config(tiny_corpus, tmp_path, **{"posebert.exclude": "['*']"}).posebert, index,
+                        BodyModel(cfg.body.model_path), torch.device("cpu"), log=messages.append)

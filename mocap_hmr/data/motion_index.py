@@ -15,6 +15,7 @@ version, or one cut short while being written, is detected and never half-loaded
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import zipfile
 from collections.abc import Callable
@@ -70,6 +71,29 @@ class MotionIndex:
     def frame_sequence(self) -> torch.Tensor:
         """(N,) the sequence each frame belongs to."""
         return torch.repeat_interleave(torch.arange(self.num_sequences, device=self.offsets.device), self.lengths)
+
+    def select(self, sequences: list[int] | torch.Tensor) -> MotionIndex:
+        """The index of the given sequences only (ids into ``names``, in the order given)."""
+        ids = torch.as_tensor(sequences, dtype=torch.long).cpu()
+        frames = [torch.arange(int(self.offsets[s]), int(self.offsets[s + 1])) for s in ids.tolist()]
+        frames = torch.cat(frames) if frames else torch.zeros(0, dtype=torch.long)
+        lengths = self.lengths.cpu()[ids]
+        offsets = torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)]).to(self.offsets)
+        on = self.poses.device
+        def pick(array: np.ndarray | None) -> np.ndarray | None:
+            return None if array is None else array[ids.numpy()]
+
+        return MotionIndex(poses=self.poses[frames.to(on)], trans=self.trans[frames.to(on)], offsets=offsets,
+                           betas=self.betas[ids.to(on)], gender=[self.gender[s] for s in ids.tolist()],
+                           source_fps=self.source_fps[ids.to(self.source_fps.device)],
+                           names=[self.names[s] for s in ids.tolist()], fps=self.fps,
+                           file_size=pick(self.file_size), file_mtime_ns=pick(self.file_mtime_ns))
+
+    def without(self, patterns: list[str] | tuple[str, ...]) -> MotionIndex:
+        """The index without the sequences whose name matches any of the shell-style
+        ``patterns`` (``fnmatch``, e.g. ``*/jump_*`` or ``CMU/*``)."""
+        keep = [s for s, name in enumerate(self.names) if not any(fnmatch.fnmatchcase(name, p) for p in patterns)]
+        return self.select(keep)
 
     def to(self, device: str | torch.device) -> MotionIndex:
         move = {k: getattr(self, k).to(device) for k in ("poses", "trans", "offsets", "betas", "source_fps")}

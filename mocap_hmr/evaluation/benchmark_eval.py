@@ -2,8 +2,9 @@
 joints, predictions through the cache, one ``Result`` per method.
 
 A benchmark here is images (any iterable of batches) plus ``Truth``; with ``sequences`` it is
-a video benchmark: every method also gets an acceleration error, and with a PoseBERT the
-per-frame predictions are refined track by track and scored as "<method> + PoseBERT".
+a video benchmark: every method also gets an acceleration error, and its per-frame
+predictions are smoothed track by track by PoseBERT (when given) and by each plain filter
+(``smoothers.standard_smoothers``), scored as "<method> + PoseBERT", "<method> + OneEuro", ...
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from mocap_hmr.evaluation.scoring import body_points, score_frames, sequence_acc
 from mocap_hmr.metrics import Protocol
 from mocap_hmr.models.hmr import HMR
 from mocap_hmr.models.posebert import PoseBERT
-from mocap_hmr.posebert import refine
+from mocap_hmr.smoothers import Smoother, standard_smoothers
 
 
 @dataclass
@@ -47,23 +48,24 @@ class Method:
     weights: Path
 
 
-def refine_tracks(rotmat: torch.Tensor, sequences: list[np.ndarray], frames: np.ndarray, posebert: PoseBERT
+def refine_tracks(rotmat: torch.Tensor, sequences: list[np.ndarray], frames: np.ndarray, smoother: Smoother
                   ) -> torch.Tensor:
-    """PoseBERT over each track: rotmat (N, 24, 3, 3) -> (N, 24, 3, 3); frames missing from a
-    track (gaps in ``frames``) are unobserved frames of its window, filled in and dropped."""
+    """``smoother`` over each track: rotmat (N, 24, 3, 3), NaN where unobserved -> (N, 24, 3, 3);
+    frames missing from a track (gaps in ``frames``) are unobserved frames, filled in and dropped."""
     out = rotmat.clone()
     for idx in sequences:
         timeline = torch.as_tensor(frames[idx] - frames[idx][0], dtype=torch.long)
         full = torch.full((int(timeline[-1]) + 1, 24, 3, 3), float("nan"))
         full[timeline] = rotmat[idx]
-        out[idx] = refine(full, posebert)[timeline].cpu()
+        out[idx] = smoother(full)[timeline].cpu()
     return out
 
 
 def evaluate_benchmark(name: str, batches: Callable[[], Iterable[torch.Tensor]], n_batches: int, truth: Truth,
                        methods: list[Method], load_model: Callable[[Path], HMR], body: BodyModel, protocol: Protocol,
                        cache_dir: Path, description: dict, posebert: PoseBERT | None = None) -> list[Result]:
-    """Results of every method (and method + PoseBERT on video benchmarks) on one benchmark.
+    """Results of every method (and on video benchmarks, each method + PoseBERT and + each
+    plain filter) on one benchmark.
 
     batches: makes a fresh iterable of normalized image batches (b, 3, S, S), in sample order;
     description: what fixes the benchmark's content (for the prediction cache's key)."""
@@ -77,9 +79,10 @@ def evaluate_benchmark(name: str, batches: Callable[[], Iterable[torch.Tensor]],
                                       cache_key(method.weights, {"benchmark": name, **description}), run_model)
         rotmat, betas = torch.from_numpy(preds["rotmat"]), torch.from_numpy(preds["betas"])
         results.append(_score(method.name, name, rotmat, betas, truth, body, protocol, video))
-        if video and posebert is not None:
-            refined = refine_tracks(rotmat, truth.sequences, truth.frames, posebert)
-            results.append(_score(f"{method.name} + PoseBERT", name, refined, betas, truth, body, protocol, video))
+        for smoother in standard_smoothers(posebert, fps=truth.fps or 30.0) if video else ():
+            refined = refine_tracks(rotmat, truth.sequences, truth.frames, smoother)
+            results.append(_score(f"{method.name} + {smoother.label}", name, refined, betas, truth, body, protocol,
+                                  video))
     return results
 
 

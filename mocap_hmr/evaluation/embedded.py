@@ -15,6 +15,12 @@ reference domain's, seed 1) contains.
 - ``denoising_set``: held-out pose sequences corrupted the way image models err: Gaussian
   axis-angle noise on every joint, left/right limb swaps (mirror-swaps of an arm or a leg
   for a few frames) and dropped frames.
+- ``generalisation_set``: the same corruption on windows of every procedural family, drawn
+  family by family from a held-out corpus of its own (``GENERALISATION_SEED``), plus a group
+  of windows whose whole motion is turned by a uniformly random rotation (bodies lying,
+  upside down, leaning: global orientations no training corpus holds). With the default run's
+  PoseBERT, which never sees ``HELD_OUT_FAMILIES``, it measures smoothing on motion of kinds
+  it was not trained on.
 
 Frozen: a set is generated once from its seed and written (atomically) into
 ``$MOCAP_HMR_CACHE/embedded_benchmarks/<name>_<params>_v<VERSION>.npz``; later calls load that
@@ -42,7 +48,9 @@ from mocap_hmr.body import BodyModel
 from mocap_hmr.body.joint_maps import SMPL_FLIP_PERM, SMPL_JOINT_NAMES
 from mocap_hmr.data.default_corpus import default_motion_index
 from mocap_hmr.data.motion_index import MotionIndex, load_index
+from mocap_hmr.data.procedural import FAMILIES
 from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_axis_angle
 from mocap_hmr.imageio import denormalize_images, normalize_images
 from mocap_hmr.paths import cache_dir
 from mocap_hmr.progress import progress
@@ -60,6 +68,13 @@ SWAP_FRAMES = (2, 8)  # a limb swap lasts this many consecutive frames, uniforml
 # Left-side joint-name suffixes of each limb chain; the right side is its mirror.
 LIMB_CHAINS = {"arm": ("collar", "shoulder", "elbow", "wrist", "hand"), "leg": ("hip", "knee", "ankle", "foot")}
 LIMBS = tuple(LIMB_CHAINS)
+# The family-held-out split: configs/default.yaml's PoseBERT trains without these families
+# (posebert.exclude), chosen for what no other family has: a flight phase and landing (jump),
+# sitting down onto and rising from a seat (sit), rhythmic whole-body coordination (dance).
+HELD_OUT_FAMILIES = ("jump", "sit", "dance")
+GENERALISATION_SEED = 4
+GENERALISATION_MINUTES = 10.0
+TURNED = "turned"  # the generalisation group of randomly re-oriented windows
 MIRROR = (1.0, -1.0, -1.0)  # axis-angle of a rotation reflected through SMPL's sagittal (x = 0) plane
 
 
@@ -215,7 +230,7 @@ def video_test_set(body: BodyModel, image_size: int = 224, sequences: int = 8, f
         index = load_index(held_out_motion_index(fps=fps, log=log), device=_device(body))
         renderer = reference_style_renderer(body, index, image_size, backend)
         generator = torch.Generator(device=_device(body)).manual_seed(seed)
-        windows = _windows(index, sequences, frames, generator)
+        windows = random_windows(index, sequences, frames, generator)
         cams = renderer.cameras.sample(sequences, generator)
         appearance_seed = int(torch.randint(2**62, (1,), generator=generator, device=_device(body)))
         per_frame = [_render(renderer, windows["poses"][:, t], windows["betas"], cams["R"], cams["focal"],
@@ -245,18 +260,102 @@ def denoising_set(sequences: int = 64, frames: int = 64, fps: float = 30.0, nois
     def make() -> tuple[dict[str, np.ndarray], dict]:
         index = load_index(held_out_motion_index(fps=fps, log=log))
         generator = torch.Generator().manual_seed(seed)
-        windows = _windows(index, sequences, frames, generator)
-        clean = windows["poses"]
-        swapped = _swap_events(sequences, frames, swap_probability, generator)
-        noisy = mirror_limbs(clean, swapped) + noise_std * torch.randn(clean.shape, generator=generator)
-        observed = torch.rand(sequences, frames, generator=generator) >= drop_probability
-        noisy = torch.where(observed[..., None, None], noisy, torch.nan)
-        arrays = {"clean": clean, "noisy": noisy, "observed": observed, "swapped": swapped,
+        windows = random_windows(index, sequences, frames, generator)
+        arrays = {**corrupt(windows["poses"], noise_std, swap_probability, drop_probability, generator),
                   "betas": windows["betas"], "frame": windows["frame"]}
         return {k: _numpy(v) for k, v in arrays.items()}, {"held_out": _held_out_meta(index)}
 
     arrays, meta, path = _cached("denoising", params, make, _keys(DenoisingSet), log)
     return DenoisingSet(**_tensors(arrays, device), fps=float(fps), meta=meta, path=path)
+
+
+@dataclass
+class GeneralisationSet:
+    """Like ``DenoisingSet`` (same fields and corruption), S = groups x windows; group (S,) str:
+    the window's procedural family, or ``TURNED`` for a window of any family turned by a
+    uniformly random rotation (in ``clean`` and ``noisy`` alike)."""
+
+    clean: torch.Tensor
+    noisy: torch.Tensor
+    observed: torch.Tensor
+    swapped: torch.Tensor
+    betas: torch.Tensor
+    frame: torch.Tensor
+    group: np.ndarray
+    fps: float
+    meta: dict
+    path: Path
+
+
+def generalisation_motion_index(fps: float = 30.0, log: Callable[[str], None] = print) -> Path:
+    """Index file of the generalisation corpus (``GENERALISATION_MINUTES`` of procedural motion,
+    ``GENERALISATION_SEED``), in ``$MOCAP_HMR_CACHE/generalisation_motion``."""
+    return default_motion_index(fps=fps, minutes=GENERALISATION_MINUTES, seed=GENERALISATION_SEED,
+                                root=cache_dir() / "generalisation_motion", log=log)
+
+
+def family_of(name: str) -> str:
+    """The procedural family of an index sequence name (``subject_03/jump_012.npz`` -> ``jump``)."""
+    return Path(name).stem.rsplit("_", 1)[0]
+
+
+def generalisation_set(windows_per_group: int = 8, frames: int = 64, fps: float = 30.0, noise_std: float = 0.1,
+                       swap_probability: float = 0.01, drop_probability: float = 0.05, seed: int = 0,
+                       device: str | torch.device = "cpu", log: Callable[[str], None] = print) -> GeneralisationSet:
+    """``windows_per_group`` windows of ``frames`` frames at ``fps`` from each procedural family
+    of the generalisation corpus and as many turned ones, corrupted as ``denoising_set`` does.
+    Made on the CPU, returned on ``device``. Cached."""
+    params = {"windows": windows_per_group, "frames": frames, "fps": fps, "noise_std": noise_std,
+              "swap_probability": swap_probability, "drop_probability": drop_probability, "seed": seed}
+
+    def make() -> tuple[dict[str, np.ndarray], dict]:
+        index = load_index(generalisation_motion_index(fps=fps, log=log))
+        generator = torch.Generator().manual_seed(seed)
+        families = [family_of(name) for name in index.names]
+        parts, groups = [], []
+        for family in FAMILIES:
+            subset = index.select([s for s, f in enumerate(families) if f == family])
+            parts.append(random_windows(subset, windows_per_group, frames, generator))
+            groups += [family] * windows_per_group
+        turned = random_windows(index, windows_per_group, frames, generator)
+        turn = axis_angle_to_matrix(_uniform_rotations(windows_per_group, generator))
+        turned["poses"] = turned["poses"].clone()
+        turned["poses"][:, :, 0] = matrix_to_axis_angle(turn[:, None] @ axis_angle_to_matrix(turned["poses"][:, :, 0]))
+        parts.append(turned)
+        groups += [TURNED] * windows_per_group
+        clean = torch.cat([p["poses"] for p in parts])
+        arrays = {**corrupt(clean, noise_std, swap_probability, drop_probability, generator),
+                  "betas": torch.cat([p["betas"] for p in parts]), "frame": torch.cat([p["frame"] for p in parts])}
+        arrays = {k: _numpy(v) for k, v in arrays.items()}
+        arrays["group"] = np.array(groups)
+        meta = {"held_out": {"seed": GENERALISATION_SEED, "minutes": GENERALISATION_MINUTES, "fps": index.fps,
+                             "frames": index.num_frames}, "held_out_families": list(HELD_OUT_FAMILIES)}
+        return arrays, meta
+
+    arrays, meta, path = _cached("generalisation", params, make, _keys(GeneralisationSet), log)
+    group = arrays.pop("group")
+    return GeneralisationSet(**_tensors(arrays, device), group=group, fps=float(fps), meta=meta, path=path)
+
+
+def _uniform_rotations(n: int, generator: torch.Generator) -> torch.Tensor:
+    """(n, 3) axis-angle of rotations uniform over SO(3) (unit quaternions from a normal draw)."""
+    q = torch.nn.functional.normalize(torch.randn(n, 4, generator=generator, dtype=torch.float64), dim=-1)
+    q = torch.where(q[:, :1] < 0, -q, q)
+    angle = 2 * torch.atan2(q[:, 1:].norm(dim=-1), q[:, 0])
+    axis = torch.nn.functional.normalize(q[:, 1:], dim=-1)
+    return (angle[:, None] * axis).float()
+
+
+def corrupt(clean: torch.Tensor, noise_std: float, swap_probability: float, drop_probability: float,
+             generator: torch.Generator) -> dict[str, torch.Tensor]:
+    """clean (S, T, 24, 3) -> clean, noisy (NaN where dropped), observed (S, T), swapped (S, T, limbs):
+    limb swaps, then Gaussian axis-angle noise, then dropped frames."""
+    s, t = clean.shape[:2]
+    swapped = _swap_events(s, t, swap_probability, generator)
+    noisy = mirror_limbs(clean, swapped) + noise_std * torch.randn(clean.shape, generator=generator)
+    observed = torch.rand(s, t, generator=generator) >= drop_probability
+    noisy = torch.where(observed[..., None, None], noisy, torch.nan)
+    return {"clean": clean, "noisy": noisy, "observed": observed, "swapped": swapped}
 
 
 def limb_joints() -> torch.Tensor:
@@ -290,7 +389,8 @@ def _swap_events(sequences: int, frames: int, probability: float, generator: tor
     return (starts[..., None] & covers).any(dim=1).transpose(1, 2)
 
 
-def _windows(index: MotionIndex, sequences: int, frames: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
+def random_windows(index: MotionIndex, sequences: int, frames: int, generator: torch.Generator
+                   ) -> dict[str, torch.Tensor]:
     """Uniform random windows of the index: poses (S, T, 24, 3), betas (S, 10), frame (S, T)."""
     sampler = SequenceSampler(index, window=frames, masked_frames=0.0, noise_std=0.0)
     windows = sampler.sample(sequences, generator)

@@ -24,7 +24,9 @@ from renderers import plots
 IMAGE_METRICS = {"pa_mpjpe": "PA-MPJPE", "mpjpe": "MPJPE", "mpvpe": "MPVPE"}  # Tables 1 and 6
 VIDEO_METRICS = {"mpjpe": "MPJPE", "pa_mpjpe": "PA-MPJPE", "mpvpe": "MPVPE", "accel_error": "Accel",  # Table 4
                  "accel": "Jitter"}
-TABLES = {"image": ("Image results", IMAGE_METRICS), "video": ("Video results", VIDEO_METRICS)}
+SMOOTHING_METRICS = {"mpjpe": "MPJPE", "pa_mpjpe": "PA-MPJPE", "accel_error": "Accel"}
+TABLES = {"image": ("Image results", IMAGE_METRICS), "video": ("Video results", VIDEO_METRICS),
+          "smoothing": ("Smoothing, motion group by motion group", SMOOTHING_METRICS)}
 LABEL_FIELDS = ("name", "description")  # protocol fields that do not change the numbers
 
 BETTER, WORSE, MEAN_COLOUR = (46, 139, 87), (205, 80, 60), (40, 90, 220)
@@ -143,6 +145,31 @@ def _table(results: list[Result], labels: dict[str, str], delta: bool) -> tuple[
     return lines + ["", _footer(groups, labels, delta)], warnings
 
 
+def _by_metric_tables(results: list[Result], labels: dict[str, str], delta: bool) -> tuple[list[str], list[str]]:
+    """One table per metric, rows = benchmarks, columns = methods (many benchmarks, few
+    methods: the smoothing comparisons), the best per row in bold; with ``delta``, each value's
+    difference to the first column."""
+    benchmarks = list(dict.fromkeys(r.benchmark for r in results))
+    methods = list(dict.fromkeys(r.method for r in results))
+    by = {(r.benchmark, r.method): r for r in results}
+    lines = []
+    for metric, label in labels.items():
+        if not any(metric in r.metrics for r in results):
+            continue
+        lines += [f"**{label}** ({UNITS.get(metric, 'unit not recorded')})", "",
+                  "| Motion | " + " | ".join(methods) + " |", "|:---|" + "---:|" * len(methods)]
+        for benchmark in benchmarks:
+            values = [float(by[benchmark, m].metrics.get(metric, np.nan)) if (benchmark, m) in by else np.nan
+                      for m in methods]
+            lines.append(f"| {benchmark} | " + " | ".join(_cells(values, delta)) + " |")
+        lines.append("")
+    protocols = sorted({describe_protocol(r.protocol) for r in results})
+    counts = sorted({r.samples for r in results if r.samples})
+    lines.append(f"Protocols — {'; '.join(protocols)}; frames per row: {'/'.join(map(str, counts))}. "
+                 "Lower is better; best per row in bold.")
+    return lines, []
+
+
 def render_report(results: Sequence[Result], title: str, notes: Sequence[str] = (),
                   delta: bool = False) -> tuple[str, list[str]]:
     """The Markdown text (one table per result kind, image then video) and its warnings."""
@@ -153,7 +180,7 @@ def render_report(results: Sequence[Result], title: str, notes: Sequence[str] = 
     for kind, (heading, labels) in TABLES.items():
         of_kind = [r for r in results if r.kind == kind]
         if of_kind:
-            table, found = _table(of_kind, labels, delta)
+            table, found = (_by_metric_tables if kind == "smoothing" else _table)(of_kind, labels, delta)
             lines += [f"## {heading}", "", *table, ""]
             warnings += found
     return "\n".join(lines), warnings

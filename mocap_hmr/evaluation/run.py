@@ -11,6 +11,7 @@ cached under ``<out>/predictions`` and reused while the weights and benchmark ar
 
 from __future__ import annotations
 
+import fnmatch
 from pathlib import Path
 
 import numpy as np
@@ -20,22 +21,25 @@ from omegaconf import DictConfig
 from mocap_hmr.body import BodyModel
 from mocap_hmr.body.kinematics import turn_root
 from mocap_hmr.body.standin import resolve_body_model
+from mocap_hmr.data.procedural import FAMILIES
 from mocap_hmr.errors import MocapHMRError
-from mocap_hmr.evaluation.benchmark_eval import Method, Truth, evaluate_benchmark, refine_tracks
-from mocap_hmr.evaluation.embedded import denoising_set, image_test_set, video_test_set
+from mocap_hmr.evaluation.benchmark_eval import Method, Truth, evaluate_benchmark
+from mocap_hmr.evaluation.embedded import TURNED, denoising_set, generalisation_set, image_test_set, video_test_set
 from mocap_hmr.evaluation.predict import load_image_model
 from mocap_hmr.evaluation.real import load_real
 from mocap_hmr.evaluation.report import gain_histogram, training_curves, write_report
 from mocap_hmr.evaluation.results import Result
-from mocap_hmr.evaluation.scoring import body_points, score_frames, sequence_accel_error
+from mocap_hmr.evaluation.scoring import body_points
+from mocap_hmr.evaluation.smoothing_eval import score_smoothers
 from mocap_hmr.geometry import axis_angle_to_matrix
 from mocap_hmr.metrics import ALIGNS, Protocol
 from mocap_hmr.models.posebert import PoseBERT, load_posebert
+from mocap_hmr.smoothers import standard_smoothers
 from mocap_hmr.training.distributed import resolve_device
 from mocap_hmr.training.runner import FINAL_MODEL, START_MODEL
 from samplers.cameras import FLIP, CameraSampler
 
-EMBEDDED = ("image", "video", "denoising")
+EMBEDDED = ("image", "video", "denoising", "generalisation")
 DENOISING_VIEW_SEED = 0
 
 
@@ -101,45 +105,53 @@ def embedded_video(cfg, body, methods, load_model, protocol, cache, posebert, lo
                               load_model, body, protocol, cache, data.meta, posebert=posebert)
 
 
-def embedded_denoising(cfg, body, posebert: PoseBERT, protocol, log) -> list[Result]:
-    """PoseBERT on held-out motion corrupted the way image models err, each sequence seen from
-    a camera of the renderer's distribution (its root in that camera's frame, as image models
-    predict it; ``posebert.view=world`` keeps the corpus frame): the corrupted input (dropped
-    frames hold the last seen pose, as a per-frame pipeline would show them) and PoseBERT's
-    output, both scored against the clean motion."""
-    data = denoising_set(sequences=cfg.eval.denoising_sequences, frames=cfg.eval.denoising_frames, log=log)
-    s, t = data.clean.shape[:2]
-    view = torch.eye(3).expand(s, 3, 3)
+def _camera_views(cfg: DictConfig, n: int) -> torch.Tensor:
+    """(n, 3, 3): how the smoothing benchmarks' sequences are seen: from cameras of the renderer's
+    distribution (their root in that camera's frame, as image models predict it), or the corpus
+    frame for a PoseBERT trained with ``posebert.view=world``."""
     if cfg.posebert.view == "camera":
-        view = FLIP @ CameraSampler().sample(s, torch.Generator().manual_seed(DENOISING_VIEW_SEED))["R"]
-    clean, noisy = (turn_root(axis_angle_to_matrix(p), view) for p in (data.clean, torch.nan_to_num(data.noisy)))
-    betas = data.betas[:, None].expand(s, t, 10)
-    sequences, frames = list(np.arange(s * t).reshape(s, t)), np.tile(np.arange(t), s)
-    vertices, joints = body_points(body, clean.flatten(0, 1), betas.reshape(-1, 10))
-    truth = Truth(joints=joints, vertices=vertices, sequences=sequences, frames=frames, fps=data.fps)
-    held = noisy[torch.arange(s)[:, None], _last_seen(data.observed)].flatten(0, 1)
-    noisy = noisy.flatten(0, 1)
-    refined = refine_tracks(torch.where(data.observed.reshape(-1, 1, 1, 1), noisy, float("nan")), sequences, frames,
-                            posebert)
-    results = []
-    for method, rotmat in (("corrupted input", held), ("PoseBERT", refined)):
-        vertices, joints = body_points(body, rotmat, betas.reshape(-1, 10))
-        per_sample = score_frames(joints, truth.joints, protocol, vertices, truth.vertices)
-        metrics = {k: float(v.mean()) for k, v in per_sample.items()}
-        metrics["accel_error"] = float(sequence_accel_error(joints, truth.joints, sequences, protocol).mean())
-        results.append(Result(method, "embedded-denoising", "video", {**protocol.as_dict(), "fps": data.fps,
-                                                                      **data.meta.get("params", {})},
-                              metrics, per_sample, len(rotmat)))
+        return FLIP @ CameraSampler().sample(n, torch.Generator().manual_seed(DENOISING_VIEW_SEED))["R"]
+    return torch.eye(3).expand(n, 3, 3)
+
+
+def _seen(data, cfg: DictConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """A denoising-like set's clean and noisy (NaN frames zeroed) poses as rotations seen from ``_camera_views``."""
+    view = _camera_views(cfg, len(data.clean))
+    return tuple(turn_root(axis_angle_to_matrix(p), view) for p in (data.clean, torch.nan_to_num(data.noisy)))
+
+
+def embedded_denoising(cfg, body, posebert: PoseBERT | None, protocol, log) -> list[Result]:
+    """The corrupted held-out motion (``denoising_set``) smoothed by PoseBERT and each plain filter."""
+    data = denoising_set(sequences=cfg.eval.denoising_sequences, frames=cfg.eval.denoising_frames, log=log)
+    clean, noisy = _seen(data, cfg)
+    return score_smoothers(clean, noisy, data.observed, data.betas, ["embedded-denoising"] * len(clean),
+                           standard_smoothers(posebert, fps=data.fps), body, protocol,
+                           {"fps": data.fps, **data.meta.get("params", {})})
+
+
+def embedded_generalisation(cfg, body, posebert: PoseBERT | None, protocol, log, filters: bool = True
+                            ) -> list[Result]:
+    """PoseBERT and (``filters``) each plain filter on every procedural family
+    (``generalisation_set``), each family marked "unseen" when ``posebert.exclude`` kept it out
+    of PoseBERT's training, and on randomly turned motion."""
+    data = generalisation_set(windows_per_group=cfg.eval.generalisation_windows,
+                              frames=cfg.eval.denoising_frames, log=log)
+    clean, noisy = _seen(data, cfg)
+    unseen = {family for family in FAMILIES
+              if any(fnmatch.fnmatchcase(f"subject_00/{family}_000.npz", p) for p in cfg.posebert.exclude)}
+
+    def label(group: str) -> str:
+        if group == TURNED:
+            return "turned (any family, random orientation)"
+        return f"{group} ({'unseen' if group in unseen else 'trained on'})"
+
+    smoothers = standard_smoothers(posebert, fps=data.fps)[:None if filters else int(posebert is not None)]
+    results = score_smoothers(clean, noisy, data.observed, data.betas, [label(g) for g in data.group], smoothers,
+                              body, protocol,
+                              {"fps": data.fps, **data.meta.get("params", {})}, with_vertices=False)
+    for r in results:
+        r.kind = "smoothing"
     return results
-
-
-def _last_seen(observed: torch.Tensor) -> torch.Tensor:
-    """(S, T) bool -> (S, T) index of the latest observed frame at or before each frame (the
-    first observed one before any is seen; frame 0 when a sequence has none)."""
-    t = observed.shape[1]
-    seen = torch.where(observed, torch.arange(t), -1).cummax(1).values
-    first = torch.where(observed.any(1), observed.float().argmax(1), 0)
-    return torch.where(seen < 0, first[:, None], seen)
 
 
 def evaluate(cfg: DictConfig, log=print) -> dict[str, Path]:
@@ -168,8 +180,10 @@ def evaluate(cfg: DictConfig, log=print) -> dict[str, Path]:
         results += embedded_image(cfg, body, methods, load_model, protocol, cache, log)
     if "video" in cfg.eval.embedded:
         results += embedded_video(cfg, body, methods, load_model, protocol, cache, posebert, log)
-    if "denoising" in cfg.eval.embedded and posebert is not None:
+    if "denoising" in cfg.eval.embedded:
         results += embedded_denoising(cfg, body, posebert, protocol, log)
+    if "generalisation" in cfg.eval.embedded:
+        results += embedded_generalisation(cfg, body, posebert, protocol, log)
     results += real_benchmarks(cfg, body, methods, load_model, cache, device, log, posebert)
     if not results:
         raise MocapHMRError("nothing to evaluate: eval.embedded is empty and eval.real lists no benchmark")

@@ -20,11 +20,21 @@ Forward pass (both variants):
    Feed-forward (release, baseline): ``x += FF(LN(x))``, Linear-GELU-Dropout-Linear-Dropout.
 5. The pose regressor, shared across time steps: ``pose += Reg([LN(x), pose])`` with
    Reg = Linear(dim + 144, hidden)-GELU-Dropout-Linear(hidden, 144), starting from the mean
-   pose ``init_pose``; ``regressor_iterations`` updates per block, each fed the current pose.
+   pose ``init_pose`` (``start="mean"``, the paper's) or from the input itself
+   (``start="input"``: each frame's own 6D input, an unobserved frame the input of the
+   nearest observed frame, the earlier one on a tie; the mean pose in a window with none),
+   so that the model refines its input instead of regressing a pose from the mean;
+   ``regressor_iterations`` updates per block, each fed the current pose.
    ``regressor="blocks"``: one regressor after every block (the same module in every block
    when ``share_regressor``); ``regressor="top"``: standard transformer blocks and a single
    regressor at the end (the paper's "transformer + regressor on top" baseline).
 6. The 6D pose goes back to rotation matrices by Gram-Schmidt (``rot6d_to_matrix``).
+
+With ``canonical_root`` (6D input only), each window is seen in the frame of one of its own
+frames: every input root rotation is premultiplied by R_ref^T, R_ref the input root of the
+observed frame nearest the window's centre (the earlier on a tie), and every output root by
+R_ref. The model is then equivariant to the global orientation: turning a whole window turns
+its output the same way and changes nothing else, so no orientation is unfamiliar to it.
 
 Variants (``build_posebert``):
 
@@ -72,6 +82,7 @@ from mocap_hmr.models.keypoint_input import KEYPOINT_FEATURES
 
 CHECKPOINT_FORMAT = "mocap-hmr-posebert"
 REGRESSOR_PLACEMENTS = ("blocks", "top")
+STARTS = ("mean", "input")
 INPUTS = {"smpl": NPOSE, "h36m": KEYPOINT_FEATURES}  # values per frame
 POSITIONAL_ENCODINGS = ("input", "every_block", "none")
 # Overrides of PoseBERT's defaults (which are the paper's).
@@ -214,9 +225,10 @@ class PoseBERT(nn.Module):
     feed_forward: keep a feed-forward layer in each block (the release); regressor: "blocks"
     or "top"; share_regressor; regressor_iterations per block; positional_encoding: "input",
     "every_block" or "none"; init_pose: the mean pose, 144 values of 6D (default: identity
-    rotations; ``mean_pose_6d`` makes one from a corpus); input: "smpl" or "h36m"; skeleton:
-    for "h36m", the 17 x 3 reference joints the keypoints' bones are rescaled to (a nested
-    list, kept in ``config``; None: not rescaled). ``config`` holds all but init_pose,
+    rotations; ``mean_pose_6d`` makes one from a corpus); start: the regressor's starting
+    pose, "mean" or "input" (6D input only); canonical_root: see the module docstring;
+    input: "smpl" or "h36m"; skeleton: for "h36m", the 17 x 3 reference joints the
+    keypoints' bones are rescaled to (a nested list, kept in ``config``; None: not rescaled). ``config`` holds all but init_pose,
     which is the buffer ``init_pose (1, 1, 144)``; ``variant`` is "paper" or "released" when
     ``build_posebert`` made it, else "custom".
     """
@@ -224,7 +236,8 @@ class PoseBERT(nn.Module):
     def __init__(self, max_len: int = 16, dim: int = 512, depth: int = 4, heads: int = 8, hidden: int = 512,
                  dropout: float = 0.1, feed_forward: bool = False, regressor: str = "blocks",
                  share_regressor: bool = True, regressor_iterations: int = 1, positional_encoding: str = "input",
-                 input: str = "smpl", skeleton: list | None = None, init_pose: torch.Tensor | None = None):
+                 start: str = "mean", canonical_root: bool = False, input: str = "smpl", skeleton: list | None = None,
+                 init_pose: torch.Tensor | None = None):
         super().__init__()
         self.config = {k: v for k, v in locals().items() if k in CONFIG_KEYS}
         if regressor not in REGRESSOR_PLACEMENTS:
@@ -235,6 +248,10 @@ class PoseBERT(nn.Module):
             )
         if input not in INPUTS:
             raise MocapHMRError(f"input='{input}' is not one of {', '.join(INPUTS)}")
+        if start not in STARTS or (start == "input" and input != "smpl"):
+            raise MocapHMRError(f"start='{start}' is not one of {', '.join(STARTS)} ('input' needs input='smpl')")
+        if canonical_root and input != "smpl":
+            raise MocapHMRError("canonical_root=True needs input='smpl' (root rotations to turn)")
         if dim % heads or min(depth, heads, regressor_iterations, max_len) < 1:
             raise MocapHMRError(f"PoseBERT needs dim divisible by heads and depth, heads, regressor_iterations, "
                                 f"max_len >= 1 (got dim={dim}, heads={heads}, depth={depth}, "
@@ -245,7 +262,7 @@ class PoseBERT(nn.Module):
         self.variant = "custom"
         self.max_len, self.iterations, self.positional_encoding = max_len, regressor_iterations, positional_encoding
         self.pos = PositionalEncoding(dim, max_len) if positional_encoding != "none" else None
-        self.input = input
+        self.input, self.start, self.canonical_root = input, start, canonical_root
         reference = None if skeleton is None else torch.as_tensor(skeleton, dtype=torch.float32).reshape(17, 3)
         self.register_buffer("skeleton", reference, persistent=False)  # in config, not in the state dict
         self.emb = nn.Linear(INPUTS[input], dim)
@@ -263,6 +280,9 @@ class PoseBERT(nn.Module):
         if self.pos is not None and t > self.max_len:
             raise InputShapeError(f"sequences of {t} frames are longer than the model's {self.max_len} positions")
         observed = observed.bool()
+        reference = window_reference(inputs, observed) if self.canonical_root else None
+        if reference is not None:
+            inputs = turn_roots_6d(inputs, reference.transpose(-1, -2))
         visible = observed[..., None]
         x = self.emb(torch.where(visible, inputs, 0.0))
         x = torch.where(visible, x, self.mask_token.to(x.dtype))
@@ -270,7 +290,12 @@ class PoseBERT(nn.Module):
         if self.positional_encoding == "input":
             x, position = x + position, None
         pose = self.init_pose.expand(b, t, NPOSE)
-        rot6d = self.decoder(x, pose, observed, self.iterations, position).reshape(b, t, 24, 6)
+        if self.start == "input":
+            pose = nearest_observed(inputs, observed, pose)
+        rot6d = self.decoder(x, pose, observed, self.iterations, position)
+        if reference is not None:
+            rot6d = turn_roots_6d(rot6d, reference)
+        rot6d = rot6d.reshape(b, t, 24, 6)
         return PoseBERTOutput(rotmat=rot6d_to_matrix(rot6d), rot6d=rot6d)
 
     def _frames(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -287,6 +312,40 @@ class PoseBERT(nn.Module):
                 f"poses has shape {tuple(inputs.shape)}; PoseBERT takes (B, T, 24, 6) 6D or (B, T, 24, 3, 3) matrices"
             )
         return inputs.flatten(2)
+
+
+def nearest_observed(inputs: torch.Tensor, observed: torch.Tensor, fallback: torch.Tensor) -> torch.Tensor:
+    """inputs (B, T, F), observed (B, T) bool, fallback (B, T, F) -> (B, T, F): each frame's
+    input if observed, else the input of the nearest observed frame (the earlier on a tie),
+    ``fallback`` in a window with no observed frame."""
+    b, t = observed.shape
+    steps = torch.arange(t, device=observed.device).expand(b, t)
+    before = torch.where(observed, steps, -1).cummax(1).values  # last observed at or before t, -1: none
+    after = torch.where(observed, steps, t).flip(1).cummin(1).values.flip(1)  # first at or after t, t: none
+    use_after = (before < 0) | ((after < t) & (after - steps < steps - before))
+    source = torch.where(use_after, after, before).clamp(0, t - 1)
+    picked = inputs.gather(1, source[..., None].expand_as(inputs))
+    return torch.where(observed.any(1)[:, None, None], picked, fallback)
+
+
+def window_reference(inputs: torch.Tensor, observed: torch.Tensor) -> torch.Tensor:
+    """inputs (B, T, 144) 6D, observed (B, T) -> (B, 3, 3): the root rotation of the observed
+    frame nearest each window's centre (identity in a window with none)."""
+    b, t = observed.shape
+    identity = matrix_to_rot6d(torch.eye(3, device=inputs.device, dtype=inputs.dtype)).expand(b, t, 6)
+    root = nearest_observed(inputs[..., :6], observed, identity)[:, t // 2]
+    return rot6d_to_matrix(root)
+
+
+def turn_roots_6d(poses: torch.Tensor, turn: torch.Tensor) -> torch.Tensor:
+    """poses (B, T, 144) 6D, turn (B, 3, 3) -> (B, T, 144) with every root rotation R made turn @ R.
+
+    6D holds the first two columns of R, so turn @ R's are turn @ those columns: exact, no
+    Gram-Schmidt in between."""
+    b, t = poses.shape[:2]
+    root = poses[..., :6].reshape(b, t, 3, 2)  # the (3, 2) column pairs, as rot6d_to_matrix reads them
+    turned = (turn[:, None] @ root).reshape(b, t, 6)
+    return torch.cat([turned, poses[..., 6:]], -1)
 
 
 # The constructor arguments a checkpoint records, with their (the paper's) defaults.

@@ -45,9 +45,20 @@ class PoseBertTrainer:
         with torch.no_grad():
             rest = body(torch.zeros(1, 24, 3, device=device))
         self.rest_joints = rest.joints[0]
+        if cfg.exclude:
+            kept = index.without(list(cfg.exclude))
+            if kept.num_sequences == 0:
+                raise MocapHMRError(f"posebert.exclude={list(cfg.exclude)} leaves none of the "
+                                    f"{index.num_sequences} motion sequences to train on")
+            log(f"posebert: posebert.exclude leaves out {index.num_sequences - kept.num_sequences} of "
+                f"{index.num_sequences} sequences ({', '.join(cfg.exclude)})")
+            index = kept
         stride = max(1, index.num_frames // MEAN_POSE_FRAMES)
         self.model_config = {"max_len": cfg.window, "dim": cfg.dim, "depth": cfg.depth, "heads": cfg.heads,
-                             "input": cfg.input}
+                             "input": cfg.input, "start": cfg.start, "canonical_root": cfg.canonical_root,
+                             "regressor": cfg.regressor,
+                             "share_regressor": cfg.share_regressor, "regressor_iterations": cfg.regressor_iterations,
+                             "positional_encoding": cfg.positional_encoding}
         if cfg.input == "h36m":
             if rest.h36m_joints is None:
                 raise MocapHMRError(f"posebert.input=h36m needs the H36M joint regressor: no J_regressor_h36m.npy "
