@@ -228,8 +228,8 @@ class PoseBERT(nn.Module):
     rotations; ``mean_pose_6d`` makes one from a corpus); start: the regressor's starting
     pose, "mean" or "input" (6D input only); canonical_root: see the module docstring;
     input: "smpl" or "h36m"; skeleton: for "h36m", the 17 x 3 reference joints the
-    keypoints' bones are rescaled to (a nested list, kept in ``config``; None: not rescaled). ``config`` holds all but init_pose,
-    which is the buffer ``init_pose (1, 1, 144)``; ``variant`` is "paper" or "released" when
+    keypoints' bones are rescaled to (a nested list, kept in ``config``; None: not rescaled).
+    ``config`` holds all but init_pose, which is the buffer ``init_pose (1, 1, 144)``; ``variant`` is "paper" or "released" when
     ``build_posebert`` made it, else "custom".
     """
 
