@@ -127,8 +127,7 @@ class MocapSpinTrainer:
         out = HMROutput(**{k: v.float() for k, v in vars(out).items()})  # the body model and losses in float32
         pred = self.body(out.rotmat, out.betas)
         size = batch.images.shape[-1]
-        n = batch.images.shape[0]
-        gt3d = torch.cat([batch.joints3d[:, GT_JOINTS], torch.ones(n, 24, 1, device=self.device)], -1)
+        gt3d = torch.cat([batch.joints3d[:, GT_JOINTS], batch.joints3d_conf[:, GT_JOINTS, None]], -1)
         terms = {
             "keypoints_2d": keypoint_2d_loss(project_spin(pred.spin_joints, out.camera, size), batch.joints2d, w),
             "keypoints_3d": keypoint_3d_loss(pred.spin_joints[:, GT_JOINTS], gt3d, batch.has_3d),
