@@ -89,6 +89,7 @@ class MocapSpinConfig:
     log_every: int = 10
     picture_every: int = 500
     compile: bool = False  # torch.compile HMR at the first step (training.hot_path; docs/benchmarks.md)
+    precision: str = "bf16"  # bf16: HMR's forward under bf16 autocast on CUDA | fp32: float32 throughout
 
 
 @dataclass
