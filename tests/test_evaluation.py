@@ -102,12 +102,11 @@ def test_refine_tracks_puts_gaps_back_into_the_timeline():
 def test_mpvpe_compares_body_frame_meshes_without_alignment(tiny_body_dir):
     from mocap_hmr.body import BodyModel
     from mocap_hmr.evaluation.scoring import body_points, score_frames
+    from mocap_hmr.geometry import axis_angle_to_matrix
     from mocap_hmr.metrics import Protocol
 
     body = BodyModel(tiny_body_dir)
     gen = torch.Generator().manual_seed(0)
-    from mocap_hmr.geometry import axis_angle_to_matrix
-
     rotmat = axis_angle_to_matrix(0.3 * torch.randn(3, 24, 3, generator=gen))
     pred_v, pred_j = body_points(body, rotmat, torch.zeros(3, 10))
     gt_v, gt_j = body_points(body, rotmat, torch.randn(3, 10, generator=gen))  # other shapes: other pelvises

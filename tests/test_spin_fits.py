@@ -4,13 +4,13 @@ SMPL targets from SPIN's fits where they pass SPIN's test, and the fits file's b
 import numpy as np
 import pytest
 import torch
-from spin_layout import keypoints_of, write_spin_dataset
+from spin_layout import CENTER, SCALE, keypoints_of, write_spin_dataset
 
 from mocap_hmr.body import BodyModel
 from mocap_hmr.config import load_config
 from mocap_hmr.data.real_stream import RealImageStream
 from mocap_hmr.data.spin_dataset import DatasetError, SpinAugment, SpinDataset
-from mocap_hmr.data.spin_fits import FitCheck, estimate_translation, reprojection_error, to_pixels
+from mocap_hmr.data.spin_fits import FitCheck, estimate_translation, reprojection_error
 from mocap_hmr.losses import smpl_loss
 from mocap_hmr.training.mocap_spin import MocapSpinTrainer
 
@@ -49,13 +49,11 @@ def in_dataset_order(real, batch):
 
 
 def test_translation_and_error_of_an_exact_fit(body):
-    fits = write_fits = np.zeros((2, 82), np.float32)
-    write_fits[:, 0] = np.pi
+    fits = np.zeros((2, 82), np.float32)
+    fits[:, 0] = np.pi
     keypoints = torch.from_numpy(keypoints_of(body, fits)).float()
     joints = body(torch.from_numpy(fits[:, :72]).reshape(-1, 24, 3)).spin_joints
     # the crop keypoints of the test layout (box = scale * 200 px around the centre) -> 224 px pixels
-    from spin_layout import CENTER, SCALE
-
     crop = torch.cat([(keypoints[..., :2] - torch.tensor(CENTER).float()) / (SCALE * 200 / 224) + 112,
                       keypoints[..., 2:]], -1)
     cam_t, solvable = estimate_translation(joints[:, 25:], crop[:, 25:])
@@ -107,7 +105,7 @@ def test_extreme_betas_become_zero(tmp_path, body):
 def test_bad_fits_files_are_named(tmp_path, body):
     write_spin_dataset(tmp_path / "d.npz", tmp_path, tmp_path / "d_fits.npy", body, n=3)
     np.save(tmp_path / "short.npy", np.zeros((2, 82)))
-    with pytest.raises(DatasetError, match=r"short.npy: has shape \(2, 82\); SPIN's fits of this dataset are \(3, 82\)"):
+    with pytest.raises(DatasetError, match=r"short.npy: has shape \(2, 82\); SPIN's fits of this dataset are \(3, 82"):
         SpinDataset(tmp_path / "d.npz", tmp_path, fits=tmp_path / "short.npy")
     nan = np.zeros((3, 82))
     nan[1, 5] = np.nan
