@@ -55,6 +55,7 @@ from mocap_hmr.training.distributed import (
     unwrap,
     wrap,
 )
+from mocap_hmr.training.inputs import check_inputs
 from mocap_hmr.training.mocap_spin import MocapSpinTrainer
 from mocap_hmr.training.pictures import overlay_picture
 from mocap_hmr.training.posebert_step import PoseBertTrainer
@@ -208,7 +209,9 @@ def train(cfg: DictConfig, log=print) -> Path:
     """Run (or resume) the configured training; returns the run folder. MoCap-SPIN and
     PoseBERT steps interleave in proportion to their step budgets (the one further behind
     goes next), sharing the device, the body model and the motion index. Under torchrun this
-    is one process of several (``training.distributed``); ranks other than 0 log nothing."""
+    is one process of several (``training.distributed``); ranks other than 0 log nothing.
+    Every missing input the configuration names is reported, at once, before anything starts."""
+    check_inputs(cfg)
     ctx = init_distributed(cfg)
     try:
         return _train(cfg, ctx, log if ctx.is_main else lambda message: None)
