@@ -60,6 +60,7 @@ class RealDatasetConfig:
     npz: str = MISSING  # a SPIN dataset file, e.g. datasets/npz/coco_2014_train.npz
     images: str = MISSING  # the folder its imgname paths are relative to
     share: float | None = None  # its share of the real half (SPIN: h36m 0.3, mpi-inf-3dhp 0.1); unset: by size
+    fits: str | None = None  # SPIN's fits of it, data/static_fits/<dataset>_fits.npy; None: no SMPL targets from fits
 
 
 @dataclass
@@ -79,6 +80,7 @@ class MocapSpinConfig:
     real: list[RealDatasetConfig] = field(default_factory=list)  # empty: a rendered reference domain
     real_workers: int = 2  # DataLoader worker processes decoding real images
     skip_bad: bool = False  # skip (and report) dataset images that are missing
+    fit_threshold: float = 100.0  # SPIN's smplify_threshold: a fit supervises where its 2D error is below it
     lr: float = 3e-5
     lr_milestones: list[int] = field(default_factory=lambda: [10000, 12000])
     lr_gamma: float = 0.1
@@ -87,6 +89,7 @@ class MocapSpinConfig:
     log_every: int = 10
     picture_every: int = 500
     compile: bool = False  # torch.compile HMR at the first step (training.hot_path; docs/benchmarks.md)
+    precision: str = "bf16"  # bf16: HMR's forward under bf16 autocast on CUDA | fp32: float32 throughout
 
 
 @dataclass

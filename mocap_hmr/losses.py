@@ -56,14 +56,16 @@ def keypoint_2d_loss(pred: torch.Tensor, gt: torch.Tensor, weights: SpinLossWeig
 
 def keypoint_3d_loss(pred: torch.Tensor, gt: torch.Tensor, has_3d: torch.Tensor) -> torch.Tensor:
     """pred (B, 24, 3) SPIN's ground-truth joints, gt (B, 24, 4) with confidence, has_3d (B,)
-    bool -> scalar; both centred on the mean of the hips."""
+    bool -> scalar; both centred on the mean of the hips. Joints of confidence 0 (not
+    annotated) add exactly 0, whatever their coordinates hold."""
     pred, gt = pred[has_3d], gt[has_3d]
     if len(gt) == 0:
         return pred.sum() * 0
     conf = gt[..., 3:]
     gt_centred = gt[..., :3] - gt[:, HIP_JOINTS, :3].mean(1, keepdim=True)
     pred_centred = pred - pred[:, HIP_JOINTS].mean(1, keepdim=True)
-    return (conf * (pred_centred - gt_centred) ** 2).mean()
+    squared = (pred_centred - gt_centred) ** 2
+    return torch.where(conf > 0, conf * squared, torch.zeros_like(squared)).mean()
 
 
 def smpl_loss(pred_rotmat, pred_betas, gt_rotmat, gt_betas, has_smpl) -> tuple[torch.Tensor, torch.Tensor]:

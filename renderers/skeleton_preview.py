@@ -22,6 +22,7 @@ import torch
 from mocap_hmr.body import SMPL_JOINT_NAMES, SMPL_PARENTS, BodyModel
 from mocap_hmr.body.tiny_body import write_tiny_body
 from mocap_hmr.data.amass import is_motion_candidate, load_amass_npz
+from mocap_hmr.data.frames import rest_pelvis, yup_translation
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix
 from mocap_hmr.imageio import write_png
@@ -70,8 +71,9 @@ def _sequence_joints(body: BodyModel, path: Path, n_frames: int) -> tuple[np.nda
     ground_frames = np.linspace(0, len(pose) - 1, min(len(pose), 64)).round().astype(int)
     every = np.concatenate([frames, ground_frames])
     betas = betas[: body.num_betas].float().expand(len(every), -1)
+    trans = yup_translation(trans[every].float(), rest_pelvis(body, betas))
     with torch.no_grad():
-        joints = body(pose[every].float(), betas, trans[every].float()).joints.double()
+        joints = body(pose[every].float(), betas, trans).joints.double()
     forward = axis_angle_to_matrix(pose[0, 0])[:, 2]
     yaw = float(torch.atan2(forward[0], forward[2]))
     view = axis_angle_to_matrix(torch.tensor([0.0, VIEW_YAW - yaw, 0.0], dtype=torch.float64))

@@ -47,6 +47,8 @@ class SyntheticBatch:
 
     images (B, 3, S, S) normalized; masks (B, 1, S, S) in {0, 1}; joints2d (B, 49, 3):
     normalized crop coordinates + visibility; joints3d (B, 49, 3) camera frame, metres;
+    joints3d_conf (B, 49): each 3D joint's confidence (1 for renderings; 0 where a real
+    dataset does not annotate the joint);
     pose (B, 24, 3) axis-angle with the root in the camera frame; betas (B, 10); camera
     (B, 3): SPIN's weak-perspective [s, tx, ty]; cam_t (B, 3): translation of the posed
     body (no transl) into the camera frame; focal, principal (B, 2): the crop's pinhole
@@ -59,6 +61,7 @@ class SyntheticBatch:
     masks: torch.Tensor
     joints2d: torch.Tensor
     joints3d: torch.Tensor
+    joints3d_conf: torch.Tensor
     pose: torch.Tensor
     betas: torch.Tensor
     camera: torch.Tensor
@@ -136,7 +139,8 @@ class SyntheticRenderer:
         return SyntheticBatch(
             images=normalize_images(images), masks=masks,
             joints2d=self._joints2d(scene.joints, frags, scene.focal, scene.principal, scene.crop_kind),
-            joints3d=scene.joints, pose=scene.pose, betas=betas,
+            joints3d=scene.joints, joints3d_conf=scene.joints.new_ones(scene.joints.shape[:2]),
+            pose=scene.pose, betas=betas,
             camera=weak_perspective(scene.cam_t, scene.focal, scene.principal, self.size), cam_t=scene.cam_t,
             focal=scene.focal, principal=scene.principal, crop_kind=scene.crop_kind,
             has_smpl=torch.ones(len(betas), dtype=torch.bool, device=betas.device),

@@ -107,3 +107,21 @@ def test_refine_tracks_puts_gaps_back_into_the_timeline():
     full[[0, 1, 4, 5, 6]] = rotmat[:5]
     torch.testing.assert_close(got[:5], refine(full, model)[[0, 1, 4, 5, 6]])
     torch.testing.assert_close(got[5:], refine(rotmat[5:], model))
+
+
+def test_mpvpe_compares_body_frame_meshes_without_alignment(tiny_body_dir):
+    from mocap_hmr.body import BodyModel
+    from mocap_hmr.evaluation.scoring import body_points, score_frames
+    from mocap_hmr.geometry import axis_angle_to_matrix
+    from mocap_hmr.metrics import Protocol
+
+    body = BodyModel(tiny_body_dir)
+    gen = torch.Generator().manual_seed(0)
+    rotmat = axis_angle_to_matrix(0.3 * torch.randn(3, 24, 3, generator=gen))
+    pred_v, pred_j = body_points(body, rotmat, torch.zeros(3, 10))
+    gt_v, gt_j = body_points(body, rotmat, torch.randn(3, 10, generator=gen))  # other shapes: other pelvises
+    scores = score_frames(pred_j, gt_j, Protocol("lsp14", "pelvis"), pred_v, gt_v)
+    expected = np.linalg.norm(pred_v.double().numpy() - gt_v.double().numpy(), axis=-1).mean(-1) * 1000
+    np.testing.assert_allclose(scores["mpvpe"], expected, rtol=1e-9)
+    pelvis_aligned = (pred_v - pred_j[:, :1]) - (gt_v - gt_j[:, :1])
+    assert not np.allclose(scores["mpvpe"], pelvis_aligned.norm(dim=-1).mean(-1).double().numpy() * 1000, rtol=1e-3)

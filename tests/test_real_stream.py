@@ -21,7 +21,8 @@ class Numbered(torch.utils.data.Dataset):
         betas = torch.zeros(10)
         betas[0] = self.epoch
         return {"images": torch.full((3, 2, 2), 1000.0 * self.d + i), "joints2d": torch.zeros(49, 3),
-                "joints3d": torch.zeros(49, 3), "pose": torch.zeros(24, 3), "betas": betas,
+                "joints3d": torch.zeros(49, 3), "joints3d_conf": torch.zeros(49), "pose": torch.zeros(24, 3),
+                "betas": betas,
                 "has_smpl": torch.tensor(True), "has_3d": torch.tensor(False)}
 
 

@@ -246,3 +246,62 @@ def test_posebert_exclude_leaves_sequences_out(tiny_corpus, tmp_path):
     with pytest.raises(MocapHMRError, match=r"posebert.exclude=\['\*'\] leaves none of the"):
         PoseBertTrainer(config(tiny_corpus, tmp_path, **{"posebert.exclude": "['*']"}).posebert, index,
                         BodyModel(cfg.body.model_path), torch.device("cpu"), log=messages.append)
+
+
+class _HalfWithoutTargets:
+    """A real-half source whose odd samples have no SMPL target (no ground truth, no valid
+    fit): the stream gives them zero pose and betas, the rest pose."""
+
+    def __init__(self, source):
+        self.source = source
+
+    def render(self, n, generator):
+        batch = self.source.render(n, generator)
+        batch.has_smpl = torch.arange(n) % 2 == 0
+        batch.pose[~batch.has_smpl], batch.betas[~batch.has_smpl] = 0.0, 0.0
+        return batch
+
+
+def test_paired_renders_nothing_without_a_target_as_ground_truth(tiny_corpus, tmp_path):
+    cfg = config(tiny_corpus, tmp_path, **{"mocap_spin.synthetic_source": "paired", "mocap_spin.batch_size": 8})
+    body = BodyModel(cfg.body.model_path)
+    synthetic, real = build_streams(cfg, body, torch.device("cpu"), log=lambda m: None)
+    trainer = MocapSpinTrainer(cfg.mocap_spin, body, synthetic, _HalfWithoutTargets(real), torch.device("cpu"),
+                               log=lambda m: None)
+    batch = trainer.batch(torch.Generator().manual_seed(0))
+    rendered, real_half = slice(0, 4), slice(4, 8)
+    paired = batch.has_smpl[real_half]
+    assert paired.tolist() == [True, False, True, False] and batch.has_smpl[rendered].all()
+    torch.testing.assert_close(batch.pose[rendered][paired], batch.pose[real_half][paired], atol=1e-5, rtol=0)
+    corpus = synthetic.poses.index.poses[:, 1:]
+    for pose in batch.pose[rendered][~paired]:  # a pose of the motion corpus, not the rest pose
+        assert pose[1:].abs().max() > 0.05
+        assert (corpus == pose[1:]).all(-1).all(-1).any()
+    terms = trainer.losses(batch)
+    assert all(torch.isfinite(v) for v in terms.values())
+
+
+def test_precision_decides_autocast(tiny_corpus, tmp_path, monkeypatch):
+    from mocap_hmr.training.mocap_spin import autocast_dtype
+
+    cuda, cpu = torch.device("cuda"), torch.device("cpu")
+    assert autocast_dtype("bf16", cuda) == torch.bfloat16
+    assert autocast_dtype("fp32", cuda) is None and autocast_dtype("bf16", cpu) is None
+    with pytest.raises(MocapHMRError, match="mocap_spin.precision='fp16' is not one of bf16, fp32"):
+        autocast_dtype("fp16", cuda)
+    seen = []
+    real_autocast = torch.autocast
+
+    def recording(device_type, dtype=None, enabled=True, **kw):
+        seen.append((device_type, dtype, enabled))
+        return real_autocast(device_type, dtype=dtype, enabled=False, **kw)
+
+    monkeypatch.setattr(torch, "autocast", recording)
+    for precision, as_if in (("bf16", cuda), ("fp32", cuda)):
+        cfg = config(tiny_corpus, tmp_path, **{"mocap_spin.precision": precision})
+        body = BodyModel(cfg.body.model_path)
+        synthetic, real = build_streams(cfg, body, cpu, log=lambda m: None)
+        trainer = MocapSpinTrainer(cfg.mocap_spin, body, synthetic, real, cpu, log=lambda m: None)
+        trainer.autocast = autocast_dtype(cfg.mocap_spin.precision, as_if)  # the decision a CUDA trainer makes
+        trainer.losses(trainer.batch(torch.Generator().manual_seed(0)))
+    assert seen == [("cpu", torch.bfloat16, True), ("cpu", None, False)]

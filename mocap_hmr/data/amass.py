@@ -9,7 +9,10 @@ Choices, made once here:
 - SMPL's hand joints 22/23 take the rotation of the first joint of each hand chain (the
   index finger's base in SMPL+H and SMPL-X), which is the closest thing those files have
   to a hand root; SMPL files keep their own 22/23.
-- Z up (AMASS) -> Y up (SMPL, a standing subject's head at +Y): see ``frames.py``.
+- Z up (AMASS) -> Y up (SMPL, a standing subject's head at +Y): see ``frames.py``. The
+  translation is stored as ``ZUP_TO_YUP trans``; SMPL turns a body about its rest pelvis
+  J0, so placing a body exactly takes ``frames.yup_translation(trans, J0)`` with J0 of the
+  body in use and its betas (the loader does not know that body).
 - Resampling picks, for each output time k / fps, the nearest source frame (120 -> 30 fps
   keeps every 4th frame; 59.94 -> 30 fps drops one frame in about a thousand). No
   interpolation, so every output pose is a captured one.
@@ -106,7 +109,8 @@ def resample_indices(n_frames: int, source_fps: float, target_fps: float) -> np.
 def load_amass_npz(path: str | os.PathLike, fps: float | None = 30.0) -> dict:
     """One AMASS motion file as SMPL motion in the Y-up frame.
 
-    Returns ``poses`` (M, 24, 3) float32 axis-angle, ``trans`` (M, 3) float32, ``betas``
+    Returns ``poses`` (M, 24, 3) float32 axis-angle, ``trans`` (M, 3) float32 (``ZUP_TO_YUP
+    trans``: see ``frames.yup_translation``), ``betas
     (10,) float32, ``gender`` str, ``fps`` (the output rate), ``source_fps``; ``fps=None``
     keeps the source rate. Malformed files raise ``MotionFileError`` naming the file and field.
     """

@@ -18,7 +18,9 @@ files, AMASS's SMPL+H layout:
     mocap_framerate  float64 ()        frames per second
 
 Motion is generated in SMPL's Y-up frame (head +Y, facing +Z, the subject's left at +X) and
-turned to AMASS's Z-up frame with ``yup_to_zup`` before writing. The output is a
+turned to AMASS's Z-up frame with ``yup_to_zup`` before writing, the translation as a vector
+(J0 = 0), so that the AMASS loader, which stores the vector ``ZUP_TO_YUP trans``, gives back the
+generated translation. The output is a
 deterministic function of ``(minutes, seed, fps)``; a longer corpus of the same seed starts
 with the sequences of a shorter one (all but the shorter one's last, which is cut to fit).
 

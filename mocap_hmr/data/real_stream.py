@@ -21,6 +21,7 @@ import torch
 from torch.utils.data import ConcatDataset, DataLoader
 
 from mocap_hmr.data.spin_dataset import DatasetError, SpinDataset
+from mocap_hmr.data.spin_fits import FitCheck
 from renderers.synthetic import SyntheticBatch
 
 
@@ -44,11 +45,14 @@ class RealImageStream:
     """``render(n, generator)`` -> the next ``n`` augmented real crops (``n`` fixed per
     stream). The order comes from (seed, epoch), not from ``generator``; each pass is a new
     epoch with new augmentations. Fields real data lacks (masks, cam_t, intrinsics) are zero;
-    ``has_smpl`` / ``has_3d`` say which targets exist. ``state_dict()`` is the position."""
+    ``has_smpl`` / ``has_3d`` say which targets exist: ``has_smpl`` where the dataset has SMPL
+    parameters or, with ``fit_check``, where SPIN's fit of the sample passes its test
+    (``spin_fits.FitCheck``); pose and betas are zero elsewhere. ``state_dict()`` is the position."""
 
     def __init__(self, datasets: list[SpinDataset], batch_size: int, device: torch.device, seed: int = 0,
-                 workers: int = 2, shares: Sequence[float | None] | None = None, rank: int = 0, world_size: int = 1):
-        self.datasets, self.batch_size, self.device = datasets, batch_size, device
+                 workers: int = 2, shares: Sequence[float | None] | None = None, rank: int = 0, world_size: int = 1,
+                 fit_check: FitCheck | None = None):
+        self.datasets, self.batch_size, self.device, self.fit_check = datasets, batch_size, device, fit_check
         self.seed, self.workers, self.rank, self.world_size = seed, workers, rank, world_size
         self.union = ConcatDataset(datasets)
         if len(self.union) < batch_size * world_size:
@@ -101,12 +105,15 @@ class RealImageStream:
         if n != self.batch_size:
             raise ValueError(f"this real-image stream yields batches of {self.batch_size}, not {n}")
         sample = {k: v.to(self.device, non_blocking=True) for k, v in self._next().items()}
+        has_smpl, pose, betas = sample["has_smpl"], sample["pose"], sample["betas"]
+        if self.fit_check is not None:
+            has_smpl, betas = self.fit_check.targets(pose, betas, sample["joints2d"], has_smpl, sample["has_fit"])
+        pose, betas = pose * has_smpl[:, None, None], betas * has_smpl[:, None]
         size = sample["images"].shape[-1]
         zeros = torch.zeros(n, 3, device=self.device)
         return SyntheticBatch(
             images=sample["images"], masks=torch.zeros(n, 1, size, size, device=self.device),
-            joints2d=sample["joints2d"], joints3d=sample["joints3d"], pose=sample["pose"], betas=sample["betas"],
-            camera=zeros, cam_t=zeros, focal=zeros[:, :2], principal=zeros[:, :2],
-            crop_kind=torch.zeros(n, dtype=torch.long, device=self.device),
-            has_smpl=sample["has_smpl"], has_3d=sample["has_3d"],
+            joints2d=sample["joints2d"], joints3d=sample["joints3d"], joints3d_conf=sample["joints3d_conf"],
+            pose=pose, betas=betas, camera=zeros, cam_t=zeros, focal=zeros[:, :2], principal=zeros[:, :2],
+            crop_kind=torch.zeros(n, dtype=torch.long, device=self.device), has_smpl=has_smpl, has_3d=sample["has_3d"],
         )

@@ -2,9 +2,13 @@
 
 An ``.npz`` has, per sample: ``imgname`` (path relative to the image folder), ``center``
 (2,) and ``scale`` (the person box is scale * 200 px), ``part`` (24, 3) ground-truth 2D
-keypoints with visibility, and optionally ``openpose`` (25, 3), ``S`` (24, 4) 3D joints,
-``pose`` (72,) / ``shape`` (10,) SMPL fits with ``has_smpl``. Samples come out in the
-fields of ``SyntheticBatch`` so the training step never asks where a sample came from.
+keypoints with visibility, and optionally ``openpose`` (25, 3), ``S`` (24, 4) 3D joints with
+a confidence column (0 for joints the dataset does not annotate), ``pose`` (72,) / ``shape``
+(10,) SMPL parameters with ``has_smpl``. SPIN's fits of the dataset (``<dataset>_fits.npy``,
+(N, 82): pose 72 + betas 10) may be given alongside: samples without SMPL parameters then
+carry their fit, flagged ``has_fit`` (``spin_fits.FitCheck`` decides, per batch, whether it
+supervises). Samples come out in the fields of ``SyntheticBatch`` so the training step never
+asks where a sample came from.
 
 Augmentation (SPIN's ``augm_params``): flip with probability 0.5 (joints swap sides through
 ``SPIN_FLIP_PERM`` / ``SMPL_FLIP_PERM``, axis-angle y and z negated), rotation N(0, 30 deg)
@@ -29,6 +33,7 @@ from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_axis_angle
 from mocap_hmr.imageio import ImageFileError, normalize_images, read_image
 
 REQUIRED_KEYS = ("imgname", "center", "scale", "part")
+FIT_WIDTH = 82  # SPIN's fits: pose 72 + betas 10
 
 
 class DatasetError(MocapHMRError, ValueError):
@@ -71,15 +76,34 @@ def read_dataset(path: str | Path) -> dict[str, np.ndarray]:
     return arrays
 
 
+def read_fits(path: str | Path, n: int) -> np.ndarray:
+    """SPIN's fits of a dataset of ``n`` samples: (n, 82) float32, checked."""
+    path = Path(path)
+    try:
+        fits = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"{path}: cannot be read as SPIN's fits .npy ({exc})") from exc
+    if fits.shape != (n, FIT_WIDTH):
+        raise DatasetError(f"{path}: has shape {fits.shape}; SPIN's fits of this dataset are ({n}, {FIT_WIDTH}) "
+                           "(pose 72 + betas 10, one row per sample of its .npz)")
+    finite = np.isfinite(fits).all(1)
+    if not finite.all():
+        raise DatasetError(f"{path}: NaN/Inf in the fits, the first in row {int(np.flatnonzero(~finite)[0])}")
+    return fits.astype(np.float32)
+
+
 class SpinDataset(torch.utils.data.Dataset):
     """Augmented crops of a SPIN dataset; ``dataset[i]`` is a dict of SyntheticBatch fields
     for one sample (images (3, S, S) normalized, joints2d (49, 3), joints3d (49, 3) with the
-    24 ground-truth joints at 25..48, pose (24, 3), betas (10,), has_smpl, has_3d)."""
+    24 ground-truth joints at 25..48, joints3d_conf (49,), pose (24, 3), betas (10,),
+    has_smpl, has_3d) and has_fit. ``fits``: SPIN's fits file of this dataset, or None."""
 
     def __init__(self, npz: str | Path, image_dir: str | Path, size: int = 224, augment: SpinAugment | None = None,
-                 seed: int = 0, skip_bad: bool = False, log=print):
+                 seed: int = 0, skip_bad: bool = False, log=print, fits: str | Path | None = None):
         self.path, self.image_dir, self.size = Path(npz), Path(image_dir), size
         self.arrays = read_dataset(self.path)
+        if fits is not None:
+            self.arrays["fits"] = read_fits(fits, len(self.arrays["imgname"]))
         self.augment, self.seed = augment, seed
         self.epoch = 0
         present = np.array([(self.image_dir / str(n)).is_file() for n in self.arrays["imgname"]], dtype=bool)
@@ -111,25 +135,32 @@ class SpinDataset(torch.utils.data.Dataset):
         xy = keypoints[:, :2] @ to_crop[:, :2].T + to_crop[:, 2]
         vis = keypoints[:, 2] * ((xy >= 0) & (xy < self.size)).all(1)
         joints2d = np.concatenate([2 * xy / self.size - 1, vis[:, None]], 1)
-        spin = np.zeros((49, 3))
+        spin, conf3d = np.zeros((49, 3)), np.zeros(49)
         has_3d = "S" in a
         if has_3d:
-            spin[25:] = a["S"][i][:, :3]
-        pose = a["pose"][i].reshape(24, 3) if "pose" in a else np.zeros((24, 3))
+            spin[25:], conf3d[25:] = a["S"][i][:, :3], a["S"][i][:, 3]
+        has_smpl = "pose" in a and "shape" in a and (bool(a["has_smpl"][i]) if "has_smpl" in a else True)
+        has_fit = not has_smpl and "fits" in a
+        pose, betas = np.zeros((24, 3)), np.zeros(10)
+        if has_smpl:
+            pose, betas = a["pose"][i].reshape(24, 3), a["shape"][i]
+        elif has_fit:
+            pose, betas = a["fits"][i, :72].reshape(24, 3), a["fits"][i, 72:]
         in_plane = _in_plane_rotation(rot)
         spin, pose = _rotate_3d(spin, pose, in_plane)
         if flip:
             joints2d = joints2d[list(SPIN_FLIP_PERM)]
             spin = spin[list(SPIN_FLIP_PERM)] * np.array([-1.0, 1.0, 1.0])
+            conf3d = conf3d[list(SPIN_FLIP_PERM)]
             pose = pose[list(SMPL_FLIP_PERM)] * np.array([1.0, -1.0, -1.0])
-        has_smpl = bool(a["has_smpl"][i]) if "has_smpl" in a else "pose" in a
         return {
             "images": normalize_images(crop.clamp(0, 1)),
             "joints2d": torch.as_tensor(joints2d, dtype=torch.float32),
             "joints3d": torch.as_tensor(spin, dtype=torch.float32),
+            "joints3d_conf": torch.as_tensor(conf3d, dtype=torch.float32),
             "pose": torch.as_tensor(pose, dtype=torch.float32),
-            "betas": torch.as_tensor(a["shape"][i] if "shape" in a else np.zeros(10), dtype=torch.float32),
-            "has_smpl": torch.tensor(has_smpl), "has_3d": torch.tensor(has_3d),
+            "betas": torch.as_tensor(betas, dtype=torch.float32),
+            "has_smpl": torch.tensor(has_smpl), "has_3d": torch.tensor(has_3d), "has_fit": torch.tensor(has_fit),
         }
 
 

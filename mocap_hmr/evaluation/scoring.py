@@ -1,9 +1,10 @@
 """Scores of predicted SMPL bodies against ground truth, under an explicit protocol.
 
 Joints are regressed from the meshes with the body's ``J_regressor_h36m`` (SPIN's evaluation:
-the 17 H36M joints, then the protocol's subset and alignment); vertices give MPVPE (each mesh
-centred on its own pelvis joint). Ground-truth bodies may have other genders than the
-prediction's (3DPW: gendered ground truth, neutral predictions).
+the 17 H36M joints, then the protocol's subset and alignment); vertices give MPVPE as VIBE
+computes it (the paper's Table 4): both meshes in their body frame (SMPL without a
+translation), compared as they are, with no alignment. Ground-truth bodies may have other
+genders than the prediction's (3DPW: gendered ground truth, neutral predictions).
 """
 
 from __future__ import annotations
@@ -52,12 +53,12 @@ def gendered_points(bodies: dict[str, BodyModel], gender: np.ndarray, rotmat: to
 def score_frames(pred_joints: torch.Tensor, gt_joints: torch.Tensor, protocol: Protocol,
                  pred_vertices: torch.Tensor | None = None, gt_vertices: torch.Tensor | None = None
                  ) -> dict[str, np.ndarray]:
-    """Per-sample MPJPE and PA-MPJPE (and MPVPE when both meshes are given), in mm (N,)."""
+    """Per-sample MPJPE and PA-MPJPE (and MPVPE when both meshes (N, V, 3) are given, body
+    frame, unaligned), in mm (N,)."""
     scores = {k: v.double().numpy() for k, v in evaluate_joints(pred_joints, gt_joints, protocol,
                                                                 dtype=torch.float64).items()}
     if pred_vertices is not None and gt_vertices is not None:
-        scores["mpvpe"] = mpvpe(pred_vertices, gt_vertices, align="pelvis", pred_joints=pred_joints,
-                                gt_joints=gt_joints, joint_set=protocol.joint_set, dtype=torch.float64).numpy()
+        scores["mpvpe"] = mpvpe(pred_vertices, gt_vertices, align="none", dtype=torch.float64).numpy()
     return scores
 
 

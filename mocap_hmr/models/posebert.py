@@ -229,8 +229,8 @@ class PoseBERT(nn.Module):
     pose, "mean" or "input" (6D input only); canonical_root: see the module docstring;
     input: "smpl" or "h36m"; skeleton: for "h36m", the 17 x 3 reference joints the
     keypoints' bones are rescaled to (a nested list, kept in ``config``; None: not rescaled).
-    ``config`` holds all but init_pose, which is the buffer ``init_pose (1, 1, 144)``; ``variant`` is "paper" or "released" when
-    ``build_posebert`` made it, else "custom".
+    ``config`` holds all but init_pose, which is the buffer ``init_pose (1, 1, 144)``;
+    ``variant`` is "paper" or "released" when ``build_posebert`` made it, else "custom".
     """
 
     def __init__(self, max_len: int = 16, dim: int = 512, depth: int = 4, heads: int = 8, hidden: int = 512,

@@ -41,12 +41,21 @@ from renderers.synthetic import SyntheticBatch
 from samplers.cameras import FLIP
 
 ALIGNMENT_LOSSES = {"l2": feature_l2_loss, "cosine": feature_cosine_loss, "contrastive": feature_contrastive_loss}
+PRECISIONS = ("bf16", "fp32")
 PHASES = ("render", "real data", "forward", "backward", "optimizer")  # the parts of a step, in order
 
 
 def profiler_label(phase: str):
     """The default ``MocapSpinTrainer.phase``: a ``torch.profiler`` label, free when no profiler runs."""
     return torch.profiler.record_function(f"mocap_spin/{phase}")
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The dtype HMR's forward runs in under autocast, or None for float32:
+    ``mocap_spin.precision`` bf16 autocasts on CUDA only, fp32 never does."""
+    if precision not in PRECISIONS:
+        raise MocapHMRError(f"mocap_spin.precision='{precision}' is not one of {', '.join(PRECISIONS)}")
+    return torch.bfloat16 if precision == "bf16" and device.type == "cuda" else None
 
 
 def concat_batches(parts: list[SyntheticBatch]) -> SyntheticBatch:
@@ -93,7 +102,7 @@ class MocapSpinTrainer:
         self.last_batch = self.last_output = None
         self.phase = profiler_label
         self.flip = FLIP.to(device)
-        self.cuda = device.type == "cuda"  # bf16 autocast on CUDA
+        self.autocast = autocast_dtype(cfg.precision, device)
         # channels_last: convolutions' fast layout on recent GPUs and on CPUs (oneDNN; docs/benchmarks.md)
         self.model = self.model.to(memory_format=torch.channels_last)
         self.compile_pending = cfg.compile  # at the first step: after the runner's DDP wrap (training.hot_path)
@@ -109,26 +118,38 @@ class MocapSpinTrainer:
                 with self.phase("real data"):
                     real = self.real.render(n_real, generator) if n_real else None
                 return concat_batches([rendered, real])
-            # paired: the real poses (root in the camera frame) rendered as that camera sees them
             with self.phase("real data"):
                 real = self.real.render(n_real, generator)
             with self.phase("render"):
-                focal = self.synthetic.cameras.sample(n_real, generator)["focal"]
-                same_view = self.flip.expand(n_real, 3, 3)  # FLIP @ FLIP: no turn
-                rendered = self.synthetic.render_views(real.pose, real.betas, same_view, focal, generator)
+                rendered = self._paired_renderings(real, generator)
             return concat_batches([rendered, real])
+
+    def _paired_renderings(self, real: SyntheticBatch, generator: torch.Generator) -> SyntheticBatch:
+        """One rendering per real sample: its SMPL target (root in the camera frame) as that
+        camera sees it where it has one (ground truth or a valid fit); elsewhere a pose of
+        the motion corpus from a sampled viewpoint, so that nothing without a target is
+        rendered as ground truth."""
+        n = len(real.pose)
+        cams = self.synthetic.cameras.sample(n, generator)
+        paired = real.has_smpl
+        pose, betas = real.pose.clone(), real.betas.clone()
+        view = torch.where(paired[:, None, None], self.flip.expand(n, 3, 3), cams["R"])  # FLIP @ FLIP: no turn
+        unpaired = int((~paired).sum())
+        if unpaired:
+            frames = self.synthetic.poses.sample(unpaired, generator)
+            pose[~paired], betas[~paired] = frames["pose"], frames["betas"]
+        return self.synthetic.render_views(pose, betas, view, cams["focal"], generator)
 
     def losses(self, batch: SyntheticBatch) -> dict[str, torch.Tensor]:
         """SPIN's loss terms and their weighted total for a batch."""
         w = self.weights
         images = batch.images.contiguous(memory_format=torch.channels_last)
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.cuda):
+        with torch.autocast(self.device.type, dtype=self.autocast, enabled=self.autocast is not None):
             out = self.model(images)
         out = HMROutput(**{k: v.float() for k, v in vars(out).items()})  # the body model and losses in float32
         pred = self.body(out.rotmat, out.betas)
         size = batch.images.shape[-1]
-        n = batch.images.shape[0]
-        gt3d = torch.cat([batch.joints3d[:, GT_JOINTS], torch.ones(n, 24, 1, device=self.device)], -1)
+        gt3d = torch.cat([batch.joints3d[:, GT_JOINTS], batch.joints3d_conf[:, GT_JOINTS, None]], -1)
         terms = {
             "keypoints_2d": keypoint_2d_loss(project_spin(pred.spin_joints, out.camera, size), batch.joints2d, w),
             "keypoints_3d": keypoint_3d_loss(pred.spin_joints[:, GT_JOINTS], gt3d, batch.has_3d),

@@ -35,6 +35,7 @@ from mocap_hmr.data.default_corpus import default_motion_index
 from mocap_hmr.data.motion_index import MotionIndex, load_index
 from mocap_hmr.data.real_stream import RealImageStream
 from mocap_hmr.data.spin_dataset import SpinAugment, SpinDataset
+from mocap_hmr.data.spin_fits import FitCheck
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.imageio import write_png
 from mocap_hmr.models.checkpoints import save_spin_checkpoint
@@ -54,6 +55,7 @@ from mocap_hmr.training.distributed import (
     unwrap,
     wrap,
 )
+from mocap_hmr.training.inputs import check_inputs
 from mocap_hmr.training.mocap_spin import MocapSpinTrainer
 from mocap_hmr.training.pictures import overlay_picture
 from mocap_hmr.training.posebert_step import PoseBertTrainer
@@ -80,11 +82,16 @@ def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=pr
     spin = cfg.mocap_spin
     if spin.real:
         datasets = [SpinDataset(d.npz, d.images, size=cfg.render.image_size, augment=SpinAugment(), seed=cfg.seed,
-                                skip_bad=spin.skip_bad, log=log) for d in spin.real]
+                                skip_bad=spin.skip_bad, log=log, fits=d.fits) for d in spin.real]
         n_real = spin.batch_size - round(spin.batch_size * spin.synthetic_fraction)
         log(f"mocap_spin: real half from {len(datasets)} dataset(s), {sum(len(d) for d in datasets):,} samples")
+        for d in spin.real:
+            if d.fits is None:
+                log(f"mocap_spin: {d.npz} has no fits configured: SMPL targets only where its .npz has pose and shape")
+        fit_check = FitCheck(body, spin.fit_threshold) if any(d.fits for d in spin.real) else None
         return synthetic, RealImageStream(datasets, n_real, device, seed=cfg.seed, workers=spin.real_workers,
-                                          shares=[d.share for d in spin.real], rank=rank, world_size=world_size)
+                                          shares=[d.share for d in spin.real], rank=rank, world_size=world_size,
+                                          fit_check=fit_check)
     reference_index = default_motion_index(
         fps=cfg.motion.fps, minutes=REFERENCE_MOTION_MINUTES, seed=REFERENCE_MOTION_SEED,
         root=cache_dir() / "reference_motion", log=log)
@@ -202,7 +209,9 @@ def train(cfg: DictConfig, log=print) -> Path:
     """Run (or resume) the configured training; returns the run folder. MoCap-SPIN and
     PoseBERT steps interleave in proportion to their step budgets (the one further behind
     goes next), sharing the device, the body model and the motion index. Under torchrun this
-    is one process of several (``training.distributed``); ranks other than 0 log nothing."""
+    is one process of several (``training.distributed``); ranks other than 0 log nothing.
+    Every missing input the configuration names is reported, at once, before anything starts."""
+    check_inputs(cfg)
     ctx = init_distributed(cfg)
     try:
         return _train(cfg, ctx, log if ctx.is_main else lambda message: None)
