@@ -1,4 +1,5 @@
-"""One rasterization entry point, two backends: pytorch3d (CUDA) and pure torch (any device).
+"""One rasterization entry point, two backends: pytorch3d (for CUDA; its CPU kernel runs too,
+slowly) and pure torch (any device). Both give the same fragments (tests/test_pytorch3d_agreement.py).
 
 Camera: vertices in camera space with OpenCV's axes (x right, y down, z forward, metres);
 focal length and principal point in pixels; continuous pixel coordinates, so pixel (row i,
@@ -36,7 +37,7 @@ def resolve_backend(backend: str, device: torch.device) -> str:
         return "pytorch3d" if device.type == "cuda" and pytorch3d_available() else "torch"
     if backend == "pytorch3d" and not pytorch3d_available():
         raise ValueError("rasterizer backend 'pytorch3d' asked for, but pytorch3d does not import here; "
-                         "install the pytorch3d extra on a CUDA machine or use backend='torch'")
+                         "install pytorch3d (the pytorch3d extra) or use backend='torch'")
     return backend
 
 
@@ -66,27 +67,30 @@ def rasterize(verts: torch.Tensor, faces: torch.Tensor, image_size: int | tuple[
 
 
 def _rasterize_pytorch3d(verts, faces, image_size, focal, principal, faces_per_pixel) -> Fragments:
-    """pytorch3d's MeshRasterizer with a camera built from the same pinhole intrinsics.
+    """pytorch3d's MeshRasterizer with a screen-space ``PerspectiveCameras`` of the same intrinsics.
+    verts (B, V, 3); faces (F, 3); image_size (H, W); focal, principal (B, 2) pixels.
 
-    OpenCV puts pixel centres at integers, this project at half-integers: the principal
-    point moves by half a pixel on the way in. All faces may share a bin
-    (max_faces_per_bin = F), so no bin overflows."""
-    from pytorch3d.renderer import MeshRasterizer, RasterizationSettings
+    pytorch3d's screen space has its origin at the top-left corner of the top-left pixel and
+    pixel centres at half-integers, as here, so focal length and principal point pass
+    unchanged (``in_ndc=False``). Its camera axes are x left, y up, z forward: the rotation
+    diag(-1, -1, 1) takes OpenCV's camera axes there and keeps z, which is the depth zbuf
+    holds. pytorch3d maps the shorter image side to NDC [-1, 1], the same unit as the torch
+    backend's ``dists``. No culling, no clipping, hard edges (blur_radius 0). On the CPU
+    pytorch3d rasterizes naively (every face against every pixel); on CUDA it bins, and all
+    faces may share a bin (max_faces_per_bin = F), so no bin overflows."""
+    from pytorch3d.renderer import MeshRasterizer, PerspectiveCameras, RasterizationSettings
     from pytorch3d.structures import Meshes
-    from pytorch3d.utils import cameras_from_opencv_projection
 
     batch, height, width = verts.shape[0], *image_size
-    intrinsics = torch.zeros(batch, 3, 3, dtype=verts.dtype, device=verts.device)
-    intrinsics[:, 0, 0], intrinsics[:, 1, 1] = focal[:, 0], focal[:, 1]
-    intrinsics[:, :2, 2] = principal - 0.5
-    intrinsics[:, 2, 2] = 1.0
-    eye = torch.eye(3, dtype=verts.dtype, device=verts.device).expand(batch, 3, 3)
-    cameras = cameras_from_opencv_projection(
-        eye, torch.zeros(batch, 3, dtype=verts.dtype, device=verts.device), intrinsics,
-        torch.tensor([[height, width]], device=verts.device).expand(batch, 2),
+    to_pytorch3d = torch.diag(torch.tensor([-1.0, -1.0, 1.0], dtype=verts.dtype, device=verts.device))
+    cameras = PerspectiveCameras(
+        focal_length=focal, principal_point=principal, R=to_pytorch3d.expand(batch, 3, 3),
+        T=torch.zeros(batch, 3, dtype=verts.dtype, device=verts.device), in_ndc=False,
+        image_size=torch.tensor([[height, width]], device=verts.device).expand(batch, 2), device=verts.device,
     )
     settings = RasterizationSettings(image_size=(height, width), blur_radius=0.0, faces_per_pixel=faces_per_pixel,
-                                     max_faces_per_bin=int(faces.shape[0]), perspective_correct=True)
+                                     max_faces_per_bin=int(faces.shape[0]), perspective_correct=True,
+                                     clip_barycentric_coords=False, cull_backfaces=False)
     meshes = Meshes(verts=verts, faces=faces[None].expand(batch, -1, -1))
     frags = MeshRasterizer(cameras=cameras, raster_settings=settings)(meshes)
     return Fragments(frags.pix_to_face, frags.zbuf, frags.bary_coords, frags.dists)
