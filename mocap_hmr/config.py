@@ -104,9 +104,10 @@ class PoseBertConfig:
     depth: int = 4  # L
     heads: int = 8
     # The architecture's switches (Tables 3 and 11; mocap_hmr.models.posebert): the regressor's
-    # starting pose (mean: the paper's | input: refine the input), where it sits (blocks | top),
+    # starting pose, where it sits (blocks | top),
     # shared across blocks, its iterations per block, the positional table (input | every_block | none)
-    start: str = "mean"
+    start: str = "mean"  # mean (the paper's) | input | smoothed: the regressor's starting pose
+    start_sigma: float = 2.0  # start=smoothed: Gaussian width in frames
     canonical_root: bool = False  # see each window in the frame of its centre frame's root: orientation-equivariant
     regressor: str = "blocks"
     share_regressor: bool = True

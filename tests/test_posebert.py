@@ -192,16 +192,33 @@ def test_start_from_the_input_refines_the_input():
     expected = rot6d_to_matrix(matrix_to_rot6d(rotmat[torch.arange(2)[:, None], source]))
     torch.testing.assert_close(out, expected, atol=1e-6, rtol=0)
     torch.testing.assert_close(blind, rot6d_to_matrix(model.init_pose.reshape(24, 6)).expand_as(blind))
-    with pytest.raises(MocapHMRError, match="start='last' is not one of mean, input"):
+    with pytest.raises(MocapHMRError, match="start='last' is not one of mean, input, smoothed"):
         build_posebert("paper", **TINY, start="last")
 
 
-@pytest.mark.parametrize("start", ["mean", "input"])
+def test_start_smoothed_is_a_gaussian_mean_of_the_observed_inputs():
+    sigma = 1.5
+    model = build_posebert("paper", **TINY, start="smoothed", start_sigma=sigma).eval()
+    rot6d = matrix_to_rot6d(random_rotations(1, 12, seed=4)).double()
+    observed = torch.ones(1, 12, dtype=torch.bool)
+    observed[0, [2, 3, 9]] = False
+    with torch.no_grad():
+        out = model.double()(rot6d, observed).rotmat
+    frames = torch.arange(12, dtype=torch.float64)
+    expected = []
+    for t in range(12):
+        near = observed[0] & ((frames - t).abs() <= 4)  # 3 sigma, whole frames
+        w = torch.exp(-0.5 * ((frames[near] - t) / sigma) ** 2)
+        expected.append((w[:, None, None] * rot6d[0, near]).sum(0) / w.sum())
+    torch.testing.assert_close(out[0], rot6d_to_matrix(torch.stack(expected)))
+
+
+@pytest.mark.parametrize("start", ["mean", "input", "smoothed"])
 def test_canonical_root_makes_the_model_equivariant_to_global_orientation(start):
     model = randomized(build_posebert("paper", **TINY, start=start, canonical_root=True), seed=2).eval()
     rotmat = random_rotations(3, 8, seed=6).double()
     observed = torch.rand(3, 8, generator=torch.Generator().manual_seed(1)) > 0.3
-    turn = random_rotations(3, 1, seed=9)[:, 0, 0].double()  # (3, 3, 3): one turn per window
+    turn = axis_angle_to_matrix(torch.randn(3, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(9)))
     turned = rotmat.clone()
     turned[:, :, 0] = turn[:, None] @ rotmat[:, :, 0]
     model = model.double()

@@ -208,8 +208,8 @@ def test_keypoint_posebert_trains_and_refines_keypoints(tiny_corpus, tmp_path):
     assert torch.isfinite(refine(joints, model)).all()
 
 
-POSEBERT_SWITCHES = {"start": "input", "canonical_root": True, "regressor": "top", "share_regressor": False,
-                     "regressor_iterations": 2, "positional_encoding": "every_block"}
+POSEBERT_SWITCHES = {"start": "input", "start_sigma": 3.5, "canonical_root": True, "regressor": "top",
+                     "share_regressor": False, "regressor_iterations": 2, "positional_encoding": "every_block"}
 
 
 @pytest.mark.parametrize("key", POSEBERT_SWITCHES)

@@ -23,7 +23,10 @@ Forward pass (both variants):
    pose ``init_pose`` (``start="mean"``, the paper's) or from the input itself
    (``start="input"``: each frame's own 6D input, an unobserved frame the input of the
    nearest observed frame, the earlier one on a tie; the mean pose in a window with none),
-   so that the model refines its input instead of regressing a pose from the mean;
+   or from the input smoothed over time (``start="smoothed"``: a Gaussian-weighted mean of
+   the observed frames' 6D inputs, ``start_sigma`` frames wide, cut at 3 sigma; frames with
+   no observed frame that near take the nearest one's input), so that the model refines its
+   input, or a plain filter's output, instead of regressing a pose from the mean;
    ``regressor_iterations`` updates per block, each fed the current pose.
    ``regressor="blocks"``: one regressor after every block (the same module in every block
    when ``share_regressor``); ``regressor="top"``: standard transformer blocks and a single
@@ -82,7 +85,7 @@ from mocap_hmr.models.keypoint_input import KEYPOINT_FEATURES
 
 CHECKPOINT_FORMAT = "mocap-hmr-posebert"
 REGRESSOR_PLACEMENTS = ("blocks", "top")
-STARTS = ("mean", "input")
+STARTS = ("mean", "input", "smoothed")
 INPUTS = {"smpl": NPOSE, "h36m": KEYPOINT_FEATURES}  # values per frame
 POSITIONAL_ENCODINGS = ("input", "every_block", "none")
 # Overrides of PoseBERT's defaults (which are the paper's).
@@ -226,7 +229,8 @@ class PoseBERT(nn.Module):
     or "top"; share_regressor; regressor_iterations per block; positional_encoding: "input",
     "every_block" or "none"; init_pose: the mean pose, 144 values of 6D (default: identity
     rotations; ``mean_pose_6d`` makes one from a corpus); start: the regressor's starting
-    pose, "mean" or "input" (6D input only); canonical_root: see the module docstring;
+    pose, "mean", "input" or "smoothed" (6D input only), start_sigma the width of "smoothed"
+    in frames; canonical_root: see the module docstring;
     input: "smpl" or "h36m"; skeleton: for "h36m", the 17 x 3 reference joints the
     keypoints' bones are rescaled to (a nested list, kept in ``config``; None: not rescaled).
     ``config`` holds all but init_pose, which is the buffer ``init_pose (1, 1, 144)``;
@@ -236,7 +240,8 @@ class PoseBERT(nn.Module):
     def __init__(self, max_len: int = 16, dim: int = 512, depth: int = 4, heads: int = 8, hidden: int = 512,
                  dropout: float = 0.1, feed_forward: bool = False, regressor: str = "blocks",
                  share_regressor: bool = True, regressor_iterations: int = 1, positional_encoding: str = "input",
-                 start: str = "mean", canonical_root: bool = False, input: str = "smpl", skeleton: list | None = None,
+                 start: str = "mean", start_sigma: float = 2.0, canonical_root: bool = False, input: str = "smpl",
+                 skeleton: list | None = None,
                  init_pose: torch.Tensor | None = None):
         super().__init__()
         self.config = {k: v for k, v in locals().items() if k in CONFIG_KEYS}
@@ -248,8 +253,11 @@ class PoseBERT(nn.Module):
             )
         if input not in INPUTS:
             raise MocapHMRError(f"input='{input}' is not one of {', '.join(INPUTS)}")
-        if start not in STARTS or (start == "input" and input != "smpl"):
-            raise MocapHMRError(f"start='{start}' is not one of {', '.join(STARTS)} ('input' needs input='smpl')")
+        if start not in STARTS or (start != "mean" and input != "smpl"):
+            raise MocapHMRError(f"start='{start}' is not one of {', '.join(STARTS)} (all but 'mean' need "
+                                "input='smpl')")
+        if not start_sigma > 0:
+            raise MocapHMRError(f"start_sigma={start_sigma}: the smoothing width is > 0 frames")
         if canonical_root and input != "smpl":
             raise MocapHMRError("canonical_root=True needs input='smpl' (root rotations to turn)")
         if dim % heads or min(depth, heads, regressor_iterations, max_len) < 1:
@@ -262,7 +270,7 @@ class PoseBERT(nn.Module):
         self.variant = "custom"
         self.max_len, self.iterations, self.positional_encoding = max_len, regressor_iterations, positional_encoding
         self.pos = PositionalEncoding(dim, max_len) if positional_encoding != "none" else None
-        self.input, self.start, self.canonical_root = input, start, canonical_root
+        self.input, self.start, self.start_sigma, self.canonical_root = input, start, start_sigma, canonical_root
         reference = None if skeleton is None else torch.as_tensor(skeleton, dtype=torch.float32).reshape(17, 3)
         self.register_buffer("skeleton", reference, persistent=False)  # in config, not in the state dict
         self.emb = nn.Linear(INPUTS[input], dim)
@@ -290,8 +298,10 @@ class PoseBERT(nn.Module):
         if self.positional_encoding == "input":
             x, position = x + position, None
         pose = self.init_pose.expand(b, t, NPOSE)
-        if self.start == "input":
+        if self.start != "mean":
             pose = nearest_observed(inputs, observed, pose)
+        if self.start == "smoothed":
+            pose = smoothed_observed(inputs, observed, self.start_sigma, pose)
         rot6d = self.decoder(x, pose, observed, self.iterations, position)
         if reference is not None:
             rot6d = turn_roots_6d(rot6d, reference)
@@ -326,6 +336,23 @@ def nearest_observed(inputs: torch.Tensor, observed: torch.Tensor, fallback: tor
     source = torch.where(use_after, after, before).clamp(0, t - 1)
     picked = inputs.gather(1, source[..., None].expand_as(inputs))
     return torch.where(observed.any(1)[:, None, None], picked, fallback)
+
+
+def smoothed_observed(inputs: torch.Tensor, observed: torch.Tensor, sigma: float, fallback: torch.Tensor
+                      ) -> torch.Tensor:
+    """inputs (B, T, F), observed (B, T) -> (B, T, F): at each frame the mean of the observed
+    frames' inputs weighted by exp(-d^2 / 2 sigma^2) over distances d <= 3 sigma frames;
+    ``fallback`` (B, T, F) where no observed frame is that near."""
+    radius = int(3 * sigma)
+    offsets = torch.arange(-radius, radius + 1, device=inputs.device, dtype=inputs.dtype)
+    kernel = torch.exp(-0.5 * (offsets / sigma) ** 2)[None, None]  # (1, 1, K)
+    b, t, f = inputs.shape
+    weight = observed.to(inputs.dtype)[:, None]  # (B, 1, T)
+    values = torch.where(observed[..., None], inputs, 0.0).transpose(1, 2)  # (B, F, T)
+    total = F.conv1d(values.reshape(b * f, 1, t), kernel, padding=radius).reshape(b, f, t)
+    norm = F.conv1d(weight, kernel, padding=radius)  # (B, 1, T)
+    smoothed = (total / norm.clamp_min(1e-12)).transpose(1, 2)
+    return torch.where((norm > 0).transpose(1, 2), smoothed, fallback)
 
 
 def window_reference(inputs: torch.Tensor, observed: torch.Tensor) -> torch.Tensor:

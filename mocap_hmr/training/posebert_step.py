@@ -34,6 +34,9 @@ from samplers.cameras import FLIP, CameraSampler
 from samplers.sequences import SequenceSampler
 
 VIEWS = ("camera", "world")
+# posebert.* keys that are PoseBERT constructor arguments of the same name (posebert.window is max_len)
+MODEL_KEYS = ("dim", "depth", "heads", "input", "start", "start_sigma", "canonical_root", "regressor",
+              "share_regressor", "regressor_iterations", "positional_encoding")
 MEAN_POSE_FRAMES = 20_000  # frames the mean pose is estimated from
 
 
@@ -54,11 +57,7 @@ class PoseBertTrainer:
                 f"{index.num_sequences} sequences ({', '.join(cfg.exclude)})")
             index = kept
         stride = max(1, index.num_frames // MEAN_POSE_FRAMES)
-        self.model_config = {"max_len": cfg.window, "dim": cfg.dim, "depth": cfg.depth, "heads": cfg.heads,
-                             "input": cfg.input, "start": cfg.start, "canonical_root": cfg.canonical_root,
-                             "regressor": cfg.regressor,
-                             "share_regressor": cfg.share_regressor, "regressor_iterations": cfg.regressor_iterations,
-                             "positional_encoding": cfg.positional_encoding}
+        self.model_config = {"max_len": cfg.window, **{key: cfg[key] for key in MODEL_KEYS}}
         if cfg.input == "h36m":
             if rest.h36m_joints is None:
                 raise MocapHMRError(f"posebert.input=h36m needs the H36M joint regressor: no J_regressor_h36m.npy "
