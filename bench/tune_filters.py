@@ -33,7 +33,8 @@ from samplers.cameras import FLIP, CameraSampler  # noqa: E402
 
 GRIDS = {
     "average": [{"window": w} for w in (3, 5, 7, 9, 11, 15)],
-    "savgol": [{"window": w, "order": o} for w, o in itertools.product((5, 7, 9, 11, 15, 21, 31), (1, 2, 3, 4))
+    # order 2 and up: a centred Savitzky-Golay filter of order 0 or 1 is the moving average
+    "savgol": [{"window": w, "order": o} for w, o in itertools.product((5, 7, 9, 11, 15, 21, 31), (2, 3, 4))
                if o < w],
     "one-euro": [{"min_cutoff": c, "beta": b} for c, b in itertools.product((0.3, 0.5, 1.0, 2.0, 4.0),
                                                                              (0.0, 0.01, 0.05, 0.2, 1.0))],
