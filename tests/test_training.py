@@ -229,6 +229,21 @@ def test_posebert_architecture_keys_reach_the_model(tiny_corpus, tmp_path, key):
     assert load_posebert(tmp_path / "p.pt").config[key] == POSEBERT_SWITCHES[key]  # the checkpoint keeps it
 
 
+def test_posebert_sampling_keys_reach_the_sampler(tiny_corpus, tmp_path):
+    from mocap_hmr.data.motion_index import load_index
+    from mocap_hmr.training.posebert_step import PoseBertTrainer
+
+    cfg = config(tiny_corpus, tmp_path, **{"posebert.fps": 15, "posebert.random_pose": 0.1,
+                                           "posebert.random_joint": 0.05, "posebert.mask_mode": "span"})
+    index = load_index(cfg.motion.index)
+    sampler = PoseBertTrainer(cfg.posebert, index, BodyModel(cfg.body.model_path), torch.device("cpu"),
+                              log=lambda m: None).sampler
+    assert (sampler.stride, sampler.random_pose, sampler.random_joint, sampler.mask_mode) == (2, 0.1, 0.05, "span")
+    windows = sampler.sample(4, torch.Generator().manual_seed(0))
+    frames = windows["start"][:, None] + 2 * torch.arange(cfg.posebert.window)  # every second frame: 15 of 30 fps
+    torch.testing.assert_close(windows["poses"], index.poses[frames])
+
+
 def test_posebert_exclude_leaves_sequences_out(tiny_corpus, tmp_path):
     from mocap_hmr.data.motion_index import load_index
     from mocap_hmr.training.posebert_step import PoseBertTrainer
