@@ -167,7 +167,8 @@ class TrainConfig:
     out_dir: str = "runs/default"
     device: str = "auto"  # auto (cuda when available) | cpu | cuda | cuda:N
     seed: int = 0
-    resume: bool = False
+    resume: bool = False  # continue the run in out_dir from its last checkpoint
+    overwrite: bool = False  # clear the run in out_dir first (without either, a folder holding a run is refused)
     tensorboard: bool = True  # also log metrics and pictures as TensorBoard events under out_dir/tensorboard
     body: BodyConfig = field(default_factory=BodyConfig)
     motion: MotionConfig = field(default_factory=MotionConfig)

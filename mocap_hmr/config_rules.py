@@ -171,7 +171,7 @@ def problems(cfg: DictConfig) -> list[str]:
             lines.append(f"{key}={value}: expected {problem}")
     window = OmegaConf.select(cfg, "posebert.window")
     masked = OmegaConf.select(cfg, "posebert.masked_frames")
-    if isinstance(window, int) and masked is not None and not (0 <= masked <= window):
+    if isinstance(window, int) and window >= MIN_WINDOW and masked is not None and not (0 <= masked <= window):
         lines.append(f"posebert.masked_frames={masked}: expected 0 to posebert.window ({window}) "
                      "masked frames per window")
     return lines
