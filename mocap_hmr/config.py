@@ -81,7 +81,7 @@ class MocapSpinConfig:
     feature_alignment: FeatureAlignmentConfig = field(default_factory=FeatureAlignmentConfig)
     real: list[RealDatasetConfig] = field(default_factory=list)  # empty: a rendered reference domain
     real_workers: int = 2  # DataLoader worker processes decoding real images
-    skip_bad: bool = False  # skip (and report) dataset images that are missing
+    skip_bad: bool = False  # skip (and count) dataset images that are missing or cannot be decoded
     fit_threshold: float = 100.0  # SPIN's smplify_threshold: a fit supervises where its 2D error is below it
     lr: float = 3e-5
     lr_milestones: list[int] = field(default_factory=lambda: [10000, 12000])

@@ -94,7 +94,7 @@ def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=pr
         fit_check = FitCheck(body, spin.fit_threshold) if any(d.fits for d in spin.real) else None
         return synthetic, RealImageStream(datasets, n_real, device, seed=cfg.seed, workers=spin.real_workers,
                                           shares=[d.share for d in spin.real], rank=rank, world_size=world_size,
-                                          fit_check=fit_check)
+                                          fit_check=fit_check, skip_bad=spin.skip_bad, log=log)
     reference_index = default_motion_index(
         fps=cfg.motion.fps, minutes=REFERENCE_MOTION_MINUTES, seed=REFERENCE_MOTION_SEED,
         root=cache_dir() / "reference_motion", log=log)
