@@ -77,10 +77,13 @@ def _index_amass(args: argparse.Namespace) -> None:
     report = build_index(args.root, args.out, fps=args.fps, skip_bad=args.skip_bad)
     for problem in report.bad:
         print(f"skipped: {problem}")
+    for folder in report.repeated_folders:
+        print(f"skipped linked folder {folder}")
     hours = report.frames / args.fps / 3600
     print(f"{args.out}: {report.sequences} sequences, {report.frames} frames ({hours:.2f} h at {args.fps:g} fps); "
           f"files read {report.read}, reused {report.reused}, removed {report.removed}, "
-          f"not motion {report.not_motion}, bad {len(report.bad)}")
+          f"not motion {report.not_motion}, bad {len(report.bad)}, linked folders walked already "
+          f"{len(report.repeated_folders)}")
 
 
 def _synth_motion_args(p: argparse.ArgumentParser) -> None:
