@@ -197,6 +197,6 @@ def test_readme_command_refuses_a_second_time_and_resumes(tmp_path):
     proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 2 and time.time() - started < 120
-    assert proc.stderr == (f"train.py: error: out_dir=runs/default holds a started run (checkpoints/, config.yaml): "
+    assert proc.stderr == ("train.py: error: out_dir=runs/default holds a started run (checkpoints/, config.yaml): "
                            "resume=true continues it, overwrite=true clears it first, or choose another out_dir\n")
     assert (run / "config.yaml").read_text() == "seed: 0\n"

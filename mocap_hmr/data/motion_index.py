@@ -218,8 +218,9 @@ def build_index(root: str | os.PathLike, out: str | os.PathLike, fps: float = 30
 
     Shape files (``shape.npz``, ``*_stagei.npz``), .npz files without motion and non-.npz
     files (videos ...) are skipped and counted. Links to folders are followed; one that leads
-    to a folder walked already (a loop, or the same folder twice) is skipped and reported. A malformed motion file raises its
-    ``MotionFileError``, or with ``skip_bad`` is reported and skipped.
+    to a folder walked already (a loop, or the same folder twice) is skipped and reported. A
+    malformed motion file raises its ``MotionFileError``, or with ``skip_bad`` is reported and
+    skipped.
     """
     root, out = Path(root), Path(out)
     if not root.is_dir():
