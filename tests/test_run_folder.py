@@ -150,6 +150,18 @@ def test_a_full_disk_names_the_file_and_the_intact_checkpoint(tiny_corpus, tmp_p
     assert load_checkpoint(ckpt)["done"]["mocap_spin"] == 4
 
 
+def test_a_full_disk_at_the_first_checkpoint_says_none_was_written(tiny_corpus, tmp_path, monkeypatch):
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    run = tmp_path / "run"
+    with pytest.raises(RunFolderError, match=f"{run / 'checkpoints' / 'last.pt'}: cannot be written \\(No space left "
+                                             f"on device\\); run folder {run}; no checkpoint had been written yet"):
+        train(config(tiny_corpus, run, tensorboard=False), **QUIET)
+    assert not (run / "checkpoints" / "last.pt").exists()
+
+
 @pytest.mark.parametrize("setting, expected", [
     ("mocap_spin.batch_size=0", "mocap_spin.batch_size=0: expected a whole number >= 1"),
     ("mocap_spin.batch_size=-3", "mocap_spin.batch_size=-3: expected a whole number >= 1"),
