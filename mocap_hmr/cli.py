@@ -1,7 +1,8 @@
 """``mocap-hmr`` console script: one subcommand per job.
 
 Each subcommand is a function ``(args) -> None`` registered with ``_command``; errors this
-project raises on bad input (``MocapHMRError``) are printed as one line, exit status 2.
+project raises on bad input (``MocapHMRError``) are printed as one line, exit status 2, and so
+is an argument out of its range (the checks of ``config_rules``) or not one of its choices.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from mocap_hmr import config_rules as rules
+from mocap_hmr.config import OneLineParser
 from mocap_hmr.errors import MocapHMRError
 
 _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable]] = {}
@@ -20,6 +23,31 @@ def _command(name: str, help_text: str, add_arguments: Callable[[argparse.Argume
         _COMMANDS[name] = (help_text, add_arguments, func)
         return func
     return register
+
+
+def _checked(convert: Callable, check: rules.Check) -> Callable[[str], object]:
+    """An argparse ``type``: ``convert`` the text, then ``check`` the value."""
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            kind = {"int": "whole number", "float": "number"}.get(convert.__name__, convert.__name__)
+            raise argparse.ArgumentTypeError(f"{text}: expected a {kind}") from None
+        problem = check(value)
+        if problem:
+            raise argparse.ArgumentTypeError(f"{text}: expected {problem}")
+        return value
+    return parse
+
+
+FPS = _checked(float, rules.positive("frames per second"))
+
+
+def _device(text: str) -> str:
+    problem = rules.device(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{text}: expected {problem}")
+    return text
 
 
 def _convert_smpl_args(p: argparse.ArgumentParser) -> None:
@@ -65,7 +93,7 @@ def _build_body(args: argparse.Namespace) -> None:
 def _index_amass_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("root", help="folder of AMASS .npz files (searched recursively)")
     p.add_argument("--out", required=True, help="index file to write (.npz)")
-    p.add_argument("--fps", type=float, default=30.0, help="frame rate of the index (default 30)")
+    p.add_argument("--fps", type=FPS, default=30.0, help="frame rate of the index (default 30)")
     p.add_argument("--skip-bad", action="store_true", help="report malformed files and go on")
 
 
@@ -77,17 +105,21 @@ def _index_amass(args: argparse.Namespace) -> None:
     report = build_index(args.root, args.out, fps=args.fps, skip_bad=args.skip_bad)
     for problem in report.bad:
         print(f"skipped: {problem}")
+    for folder in report.repeated_folders:
+        print(f"skipped linked folder {folder}")
     hours = report.frames / args.fps / 3600
     print(f"{args.out}: {report.sequences} sequences, {report.frames} frames ({hours:.2f} h at {args.fps:g} fps); "
           f"files read {report.read}, reused {report.reused}, removed {report.removed}, "
-          f"not motion {report.not_motion}, bad {len(report.bad)}")
+          f"not motion {report.not_motion}, bad {len(report.bad)}, linked folders walked already "
+          f"{len(report.repeated_folders)}")
 
 
 def _synth_motion_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output folder (AMASS-format .npz files per subject)")
-    p.add_argument("--minutes", type=float, default=10.0, help="total duration (default 10)")
+    p.add_argument("--minutes", type=_checked(float, rules.positive("minutes")), default=10.0,
+                   help="total duration (default 10)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--fps", type=float, default=120.0, help="frame rate of the files (default 120)")
+    p.add_argument("--fps", type=FPS, default=120.0, help="frame rate of the files (default 120)")
     p.add_argument("--preview", metavar="PNG", help="also draw a few frames of a few sequences as skeletons")
 
 
@@ -104,10 +136,13 @@ def _synth_motion(args: argparse.Namespace) -> None:
 
 def _render_preview_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="PNG to write")
-    p.add_argument("--size", type=int, default=160, help="crop size in pixels (default 160)")
+    from renderers.rasterize import BACKENDS
+
+    p.add_argument("--size", type=_checked(int, rules.whole(rules.MIN_IMAGE_SIZE, "pixels")), default=160,
+                   help="crop size in pixels (default 160)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--backend", default="auto", help="rasterizer: auto, torch or pytorch3d")
-    p.add_argument("--device", default="cuda" if _cuda() else "cpu")
+    p.add_argument("--backend", default="auto", choices=BACKENDS, help="rasterizer: auto, torch or pytorch3d")
+    p.add_argument("--device", type=_device, default="cuda" if _cuda() else "cpu")
     p.add_argument("--body", help="SMPL folder or file (default: $SMPL_DIR, else the stand-in body)")
     p.add_argument("--motion-index", help="motion index (default: the procedural corpus)")
     p.add_argument("--textures", help="folder of UV textures (default: skin textures + procedural clothes)")
@@ -143,12 +178,14 @@ def _smooth_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", help="PoseBERT checkpoint (ours or naver/posebert's release); --method posebert")
     p.add_argument("--mode", choices=("offline", "online"), default="offline",
                    help="offline: centred windows; online: causal windows for streaming")
-    p.add_argument("--fps", type=float, default=30.0, help="frame rate of the predictions (the OneEuro filter's "
+    p.add_argument("--fps", type=FPS, default=30.0, help="frame rate of the predictions (the OneEuro filter's "
                                                            "cut-offs are in Hz)")
-    p.add_argument("--window", type=int, help="posebert: frames per window (default: the model's, at most 64)")
-    p.add_argument("--stride", type=int, help="posebert offline: frames between windows (default: a quarter "
-                                              "window; 1 = one window per frame, as naver/posebert's demo)")
-    p.add_argument("--device", default="cuda" if _cuda() else "cpu")
+    p.add_argument("--window", type=_checked(int, rules.whole(rules.MIN_WINDOW, "frames")),
+                   help="posebert: frames per window (default: the model's, at most 64)")
+    p.add_argument("--stride", type=_checked(int, rules.whole(1, "frames")),
+                   help="posebert offline: frames between windows (default: a quarter window; 1 = one window per "
+                        "frame, as naver/posebert's demo)")
+    p.add_argument("--device", type=_device, default="cuda" if _cuda() else "cpu")
     p.add_argument("--plot", metavar="PNG", help="also plot the first person's left-knee angle over time, "
                                                   "before (red) and after (blue)")
 
@@ -217,7 +254,7 @@ def _study(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mocap-hmr", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="mocap-hmr", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, add_arguments, func) in _COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)

@@ -1,8 +1,9 @@
 """The configuration schema (omegaconf structured dataclasses) and the command-line merge.
 
 ``python train.py [--config FILE] [key=value ...]``: the schema's defaults, then the YAML
-preset, then the ``key=value`` overrides; an unknown key or a value of the wrong type stops
-with the key and what it accepts. The resolved configuration is saved with every run.
+preset, then the ``key=value`` overrides; an unknown key, a value of the wrong type or one out of
+its key's range (``config_rules``) stops with the key and what it accepts. The resolved
+configuration is saved with every run.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
+from mocap_hmr.config_rules import validate
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.losses import SpinLossWeights
 
@@ -79,7 +81,7 @@ class MocapSpinConfig:
     feature_alignment: FeatureAlignmentConfig = field(default_factory=FeatureAlignmentConfig)
     real: list[RealDatasetConfig] = field(default_factory=list)  # empty: a rendered reference domain
     real_workers: int = 2  # DataLoader worker processes decoding real images
-    skip_bad: bool = False  # skip (and report) dataset images that are missing
+    skip_bad: bool = False  # skip (and count) dataset images that are missing or cannot be decoded
     fit_threshold: float = 100.0  # SPIN's smplify_threshold: a fit supervises where its 2D error is below it
     lr: float = 3e-5
     lr_milestones: list[int] = field(default_factory=lambda: [10000, 12000])
@@ -166,7 +168,8 @@ class TrainConfig:
     out_dir: str = "runs/default"
     device: str = "auto"  # auto (cuda when available) | cpu | cuda | cuda:N
     seed: int = 0
-    resume: bool = False
+    resume: bool = False  # continue the run in out_dir from its last checkpoint
+    overwrite: bool = False  # clear the run in out_dir first (without either, a folder holding a run is refused)
     tensorboard: bool = True  # also log metrics and pictures as TensorBoard events under out_dir/tensorboard
     body: BodyConfig = field(default_factory=BodyConfig)
     motion: MotionConfig = field(default_factory=MotionConfig)
@@ -192,7 +195,8 @@ def _explain(exc: OmegaConfBaseException, source: str, config: DictConfig) -> Mo
 
 def load_config(config_file: str | Path | None = None, overrides: list[str] | None = None,
                 schema: type = TrainConfig) -> DictConfig:
-    """Schema defaults <- YAML file <- ``key=value`` overrides; errors name the key."""
+    """Schema defaults <- YAML file <- ``key=value`` overrides, then every value checked against
+    its key's range and choices (``config_rules``); errors name the key."""
     config = OmegaConf.structured(schema)
     if config_file is not None:
         path = Path(config_file)
@@ -209,12 +213,20 @@ def load_config(config_file: str | Path | None = None, overrides: list[str] | No
             config = OmegaConf.merge(config, OmegaConf.from_dotlist([item]))
         except OmegaConfBaseException as exc:
             raise _explain(exc, f"command line '{item}'", config) from exc
+    validate(config)
     return config
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (program: error: what), exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def parse_args(argv: list[str] | None = None, description: str = "") -> DictConfig:
     """``[--config FILE] [key=value ...]`` -> the merged configuration."""
-    parser = argparse.ArgumentParser(description=description)
+    parser = OneLineParser(description=description)
     parser.add_argument("--config", help="YAML preset (configs/default.yaml when omitted)")
     parser.add_argument("overrides", nargs="*", help="key=value, e.g. mocap_spin.iterations=100 device=cpu")
     args = parser.parse_args(argv)

@@ -113,3 +113,22 @@ def test_cli(corpus, tmp_path, capsys):
     printed = capsys.readouterr()
     assert "3 sequences, 123 frames" in printed.out and "not motion 4" in printed.out
     assert "indexing" in printed.err and "4/4" in printed.err  # 4 .npz candidates, one without motion
+
+
+def test_linked_folders_are_followed_and_loops_reported(corpus, tmp_path, capsys):
+    elsewhere = tmp_path / "elsewhere" / "BMLrub"
+    write_amass(elsewhere / "s1" / "run_poses.npz", n_frames=61, fps=60.0)
+    (corpus / "BMLrub").symlink_to(elsewhere, target_is_directory=True)  # a subject folder linked from elsewhere
+    (elsewhere / "s1" / "loop").symlink_to(elsewhere, target_is_directory=True)  # a link back up: a loop
+    (corpus / "KIT" / "again").symlink_to(corpus / "KIT" / "3", target_is_directory=True)  # one folder twice
+    out = tmp_path / "index.npz"
+    report = build_index(corpus, out, log=lambda m: None)
+    assert load_index(out).names == ["BMLrub/s1/run_poses.npz", "CMU/01/01_01_poses.npz", "CMU/01/01_02_poses.npz",
+                                     "KIT/3/walk_poses.npz"]
+    assert sorted(r.split(":")[0] for r in report.repeated_folders) == [str(corpus / "BMLrub" / "s1" / "loop"),
+                                                                       str(corpus / "KIT" / "again")]
+    assert f"leads to {elsewhere}, walked already as {corpus / 'BMLrub'}" in " ".join(report.repeated_folders)
+    assert main(["index-amass", str(corpus), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"skipped linked folder {corpus / 'KIT' / 'again'}: leads to" in printed
+    assert "4 sequences" in printed and "linked folders walked already 2" in printed

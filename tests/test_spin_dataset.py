@@ -82,7 +82,7 @@ def test_missing_images_are_counted_or_skipped(tmp_path):
     path = write_dataset(tmp_path, n=4)
     (tmp_path / "images" / "im1.png").unlink()
     (tmp_path / "images" / "im3.png").unlink()
-    expected = r"2 of 4 images are not in .*images \(first: im1.png, im3.png\).*--skip-bad"
+    expected = r"2 of 4 images are not in .*images \(first: im1.png, im3.png\).*mocap_spin.skip_bad=true skips"
     with pytest.raises(DatasetError, match=expected):
         SpinDataset(path, tmp_path / "images")
     messages = []
@@ -91,3 +91,41 @@ def test_missing_images_are_counted_or_skipped(tmp_path):
     (tmp_path / "images" / "im0.png").write_bytes(b"broken")
     with pytest.raises(DatasetError, match=r"data.npz: sample 0: .*im0.png: cannot be decoded"):
         dataset[0]
+
+
+def _stream(tmp_path, workers, skip_bad=False, log=print):
+    from mocap_hmr.data.real_stream import RealImageStream
+
+    dataset = SpinDataset(tmp_path / "data.npz", tmp_path / "images", size=32, skip_bad=skip_bad, log=log)
+    return RealImageStream([dataset], 4, torch.device("cpu"), workers=workers, skip_bad=skip_bad, log=log)
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_an_undecodable_image_is_one_line_with_or_without_workers(tmp_path, workers):
+    write_dataset(tmp_path, n=4)
+    (tmp_path / "images" / "im2.png").write_bytes(b"broken")
+    with pytest.raises(DatasetError) as caught:
+        _stream(tmp_path, workers).render(4)
+    message = str(caught.value)
+    assert "\n" not in message and "worker" not in message
+    assert message.startswith(f"{tmp_path / 'data.npz'}: sample 2: {tmp_path / 'images' / 'im2.png'}: cannot be "
+                              "decoded as an image")
+    assert message.endswith("; mocap_spin.skip_bad=true skips (and counts) unusable images")
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_skip_bad_skips_and_counts_missing_and_undecodable_images(tmp_path, workers):
+    write_dataset(tmp_path, n=6)
+    (tmp_path / "images" / "im1.png").unlink()
+    (tmp_path / "images" / "im2.png").write_bytes(b"broken")
+    (tmp_path / "images" / "im4.png").write_bytes(b"")
+    messages = []
+    stream = _stream(tmp_path, workers, skip_bad=True, log=messages.append)
+    assert messages == [f"{tmp_path / 'data.npz'}: 1 of 6 images are not in {tmp_path / 'images'} "
+                        "(first: im1.png); skipped"]
+    for _ in range(3):  # one epoch of the 5 present samples is one batch; three epochs
+        assert stream.render(4).images.shape == (4, 3, 32, 32)
+    skipped = messages[1:]
+    assert len(skipped) == 2 and all(m.startswith("mocap_spin.skip_bad: skipped ") for m in skipped)
+    assert {"im2.png" in m for m in skipped} == {True, False} and skipped[-1].endswith("(2 unreadable image(s) so far)")
+    assert len(stream.skipped) == 2

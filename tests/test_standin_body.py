@@ -28,6 +28,29 @@ def test_missing_anny_says_how_to_install(tmp_path, monkeypatch):
     assert not (tmp_path / "body").exists()
 
 
+def test_a_broken_cached_build_is_named_and_rebuilt(tmp_path, monkeypatch, capsys):
+    """A stand-in build whose model file was cut short: loading it says how to rebuild, and
+    build-body rebuilds it instead of reporting it there."""
+    from mocap_hmr import cli
+    from mocap_hmr.body.standin import STANDIN_VERSION, is_current
+    from mocap_hmr.body.tiny_body import write_tiny_body
+
+    folder = write_tiny_body(tmp_path / "body")
+    (folder / "build_info.json").write_text(json.dumps({"standin_version": STANDIN_VERSION}))
+    assert is_current(folder)
+    model = folder / "SMPL_NEUTRAL.pkl"
+    model.write_bytes(model.read_bytes()[:500])
+    assert not is_current(folder)
+    with pytest.raises(MocapHMRError, match=f"truncated or corrupt: it belongs to a stand-in body build, which "
+                                            f"mocap-hmr build-body --out {folder} rebuilds"):
+        BodyModel(folder)
+    monkeypatch.setitem(sys.modules, "anny", None)  # the rebuild starts by importing anny
+    assert cli.main(["build-body", "--out", str(folder)]) == 2
+    out, err = capsys.readouterr()
+    assert f"{folder}: the stand-in body there is broken or out of date ({model}: cannot be read" in out
+    assert "optional package anny" in err and "body model in" not in out
+
+
 
 @pytest.fixture(scope="module")
 def raw(standin_body_dir):

@@ -22,11 +22,10 @@ import numpy as np
 from mocap_hmr.atomic import atomic_write
 from mocap_hmr.body.body_model import EXTRA_REGRESSOR_FILE, H36M_REGRESSOR_FILE
 from mocap_hmr.body.joint_maps import SMPL_JOINT_NAMES
-from mocap_hmr.body.model_files import save_model_pkl
+from mocap_hmr.body.model_files import BUILD_INFO_FILE, save_model_pkl
 from mocap_hmr.imageio import write_png
 
 MODEL_FILE = "SMPL_NEUTRAL.pkl"
-BUILD_INFO_FILE = "build_info.json"
 TEXTURE_DIR = "textures"
 
 

@@ -25,6 +25,7 @@ GENDERS = ("neutral", "male", "female")
 _GENDER_ALIASES = {"n": "neutral", "m": "male", "f": "female"}
 
 # Arrays every SMPL model file has; optional extras this project adds to its own bodies.
+BUILD_INFO_FILE = "build_info.json"  # how a stand-in body folder was built (mocap-hmr build-body)
 REQUIRED_KEYS = ("v_template", "f", "J_regressor", "kintree_table", "weights", "shapedirs",
                  "posedirs")
 OPTIONAL_ARRAY_KEYS = ("J", "vt", "ft")
@@ -179,11 +180,20 @@ def _read_raw(path: Path) -> dict:
             AttributeError, IndexError, TypeError, KeyError) as exc:
         raise ModelFileError(
             f"{path}: cannot be read as an SMPL model file ({type(exc).__name__}: {exc}); it may be "
-            f"truncated or corrupt: download it again. {SMPL_LICENSE_HINT}"
+            f"truncated or corrupt: {_fix_hint(path)}"
         ) from exc
     if not isinstance(data, dict):
         raise ModelFileError(f"{path}: holds a {type(data).__name__}, an SMPL model file holds a dict")
     return _to_plain(data, path, "")
+
+
+def _fix_hint(path: Path) -> str:
+    """How to replace a broken model file: rebuild a stand-in build, else download it again."""
+    folder = path.resolve().parent
+    if (folder / BUILD_INFO_FILE).is_file():
+        out = "" if folder == standin_body_dir().resolve() else f" --out {folder}"
+        return f"it belongs to a stand-in body build, which mocap-hmr build-body{out} rebuilds"
+    return f"download it again. {SMPL_LICENSE_HINT}"
 
 
 def _check_smpl(data: dict, path: Path) -> None:

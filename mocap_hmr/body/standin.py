@@ -26,8 +26,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mocap_hmr.body.body_folder import BUILD_INFO_FILE, MODEL_FILE, write_body_folder
+from mocap_hmr.body.body_folder import MODEL_FILE, write_body_folder
+from mocap_hmr.body.body_model import EXTRA_REGRESSOR_FILE, H36M_REGRESSOR_FILE
 from mocap_hmr.body.joint_maps import SMPL_JOINT_NAMES, SMPL_PARENTS
+from mocap_hmr.body.model_files import BUILD_INFO_FILE, load_model_file
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.paths import standin_body_dir
 
@@ -343,23 +345,42 @@ def _paint_eyes(image: np.ndarray, eye_front: np.ndarray, rng) -> np.ndarray:
     return out
 
 
-def is_current(folder: Path) -> bool:
-    """True when ``folder`` holds a stand-in body built by this version of the builder."""
+def build_problem(folder: Path) -> str | None:
+    """What is wrong with the stand-in body build in ``folder`` (None: a complete, readable
+    build of this version of the builder): missing, of another version, or a file that does
+    not read (cut short, corrupt)."""
     info = folder / BUILD_INFO_FILE
     if not (folder / MODEL_FILE).is_file() or not info.is_file():
-        return False
+        return "not built"
     try:
-        return json.loads(info.read_text()).get("standin_version") == STANDIN_VERSION
-    except (OSError, ValueError):
-        return False
+        if json.loads(info.read_text()).get("standin_version") != STANDIN_VERSION:
+            return "built by another version of the builder"
+    except (OSError, ValueError) as exc:
+        return f"{info} does not read ({exc})"
+    try:
+        load_model_file(folder / MODEL_FILE)
+        for name in (EXTRA_REGRESSOR_FILE, H36M_REGRESSOR_FILE):
+            np.load(folder / name, allow_pickle=False)
+    except (MocapHMRError, OSError, ValueError) as exc:
+        return str(exc)
+    return None
+
+
+def is_current(folder: Path) -> bool:
+    """True when ``folder`` holds a readable stand-in body built by this version of the builder."""
+    return build_problem(folder) is None
 
 
 def build_standin_body(out_dir: str | Path | None = None, force: bool = False,
                        log: Callable[[str], None] = print) -> Path:
-    """Build the stand-in body into ``out_dir`` (default: the cache) unless it is current."""
+    """Build the stand-in body into ``out_dir`` (default: the cache) unless a current,
+    readable build is there; a broken one (a file cut short ...) is rebuilt, and said so."""
     out = Path(out_dir) if out_dir else standin_body_dir()
-    if not force and is_current(out):
+    problem = build_problem(out)
+    if not force and problem is None:
         return out
+    if not force and problem != "not built":
+        log(f"{out}: the stand-in body there is broken or out of date ({problem}): rebuilding it")
     anny = _import_anny()
     started = time.perf_counter()
 

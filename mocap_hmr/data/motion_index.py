@@ -112,6 +112,7 @@ class IndexReport:
     removed: int = 0
     not_motion: int = 0
     bad: list[str] = field(default_factory=list)
+    repeated_folders: list[str] = field(default_factory=list)  # links to folders walked already (loops ...)
 
 
 def load_index(path: str | os.PathLike, device: str | torch.device = "cpu") -> MotionIndex:
@@ -157,16 +158,35 @@ def load_index(path: str | os.PathLike, device: str | torch.device = "cpu") -> M
     )
 
 
-def _scan(root: Path) -> tuple[list[Path], int]:
-    """Motion-file candidates under ``root`` (sorted) and the number of other files."""
-    candidates, others = [], 0
-    for path in sorted(root.rglob("*")):
-        if path.is_file():
-            if is_motion_candidate(path):
-                candidates.append(path)
+def _scan(root: Path) -> tuple[list[Path], int, list[str]]:
+    """Motion-file candidates under ``root`` (sorted), the number of other files, and the
+    folders left out because they lead to a folder walked already (a link loop, or a second
+    link to one folder), each as ``"path: ..."``. Folder links are followed."""
+    candidates, others, repeated = [], 0, []
+    seen = {_identity(root): root}
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        kept = []
+        for name in sorted(dirs):
+            path = Path(folder) / name
+            first = seen.setdefault(_identity(path), path)
+            if first == path:
+                kept.append(name)
             else:
-                others += 1
-    return candidates, others
+                repeated.append(f"{path}: leads to {path.resolve()}, walked already as {first}")
+        dirs[:] = kept
+        for name in files:
+            path = Path(folder) / name
+            if path.is_file():
+                if is_motion_candidate(path):
+                    candidates.append(path)
+                else:
+                    others += 1
+    return sorted(candidates), others, repeated
+
+
+def _identity(folder: Path) -> tuple[int, int]:
+    stat = folder.stat()
+    return stat.st_dev, stat.st_ino
 
 
 def _previous(out: Path, fps: float, log: Callable[[str], None]) -> dict[str, tuple]:
@@ -197,14 +217,16 @@ def build_index(root: str | os.PathLike, out: str | os.PathLike, fps: float = 30
     """Index every AMASS motion file under ``root`` at ``fps`` into ``out`` (see module docstring).
 
     Shape files (``shape.npz``, ``*_stagei.npz``), .npz files without motion and non-.npz
-    files (videos ...) are skipped and counted. A malformed motion file raises its
-    ``MotionFileError``, or with ``skip_bad`` is reported and skipped.
+    files (videos ...) are skipped and counted. Links to folders are followed; one that leads
+    to a folder walked already (a loop, or the same folder twice) is skipped and reported. A
+    malformed motion file raises its ``MotionFileError``, or with ``skip_bad`` is reported and
+    skipped.
     """
     root, out = Path(root), Path(out)
     if not root.is_dir():
         raise MotionFileError(f"{root}: not a folder of motion files")
-    candidates, report_not_motion = _scan(root)
-    report = IndexReport(not_motion=report_not_motion)
+    candidates, report_not_motion, repeated = _scan(root)
+    report = IndexReport(not_motion=report_not_motion, repeated_folders=repeated)
     previous = _previous(out, fps, log)
     sequences = []  # (name, size, mtime_ns, motion dict)
     for path in progress(candidates, len(candidates), f"indexing {root}", unit="files"):

@@ -8,6 +8,11 @@ union; with shares, an epoch is as many samples drawn with replacement by those 
 The order is a function of (seed, epoch) and the stream's position is two integers, so a
 resumed run reads exactly the batches an uninterrupted one would have.
 
+A sample that cannot be read (``DatasetError``: its image is gone or does not decode) travels
+out of the worker process as data, so it reaches the user as the one line it gives without
+workers. With ``skip_bad`` its place in the batch goes to another sample of the batch, and the
+stream logs and counts each such image once.
+
 Several processes (``rank`` of ``world_size``) deal each epoch's batches out in turn: rank r
 reads batches r, r + N, r + 2N ..., so no two read the same samples. The position counts the
 batches all of them have read, so it means the same thing to any number of processes.
@@ -15,10 +20,11 @@ batches all of them have read, so it means the same thing to any number of proce
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 
 import torch
-from torch.utils.data import ConcatDataset, DataLoader
+from torch.utils.data import ConcatDataset, DataLoader, Dataset, default_collate
 
 from mocap_hmr.data.spin_dataset import DatasetError, SpinDataset
 from mocap_hmr.data.spin_fits import FitCheck
@@ -41,19 +47,49 @@ def sample_weights(sizes: Sequence[int], shares: Sequence[float | None]) -> torc
     return torch.cat(per_dataset)
 
 
+class _Guarded(Dataset):
+    """A dataset whose ``DatasetError`` on a sample is returned as ``{"error": message}``."""
+
+    def __init__(self, dataset: Dataset):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, i: int) -> dict:
+        try:
+            return self.dataset[i]
+        except DatasetError as exc:
+            return {"error": str(exc)}
+
+
+def _collate(samples: list[dict], skip_bad: bool) -> dict:
+    """The batch of ``samples``: unreadable ones replaced by readable ones of the batch and
+    listed under ``skipped`` (``skip_bad``), else the batch is ``{"errors": [message, ...]}``."""
+    errors = [s["error"] for s in samples if "error" in s]
+    good = [s for s in samples if "error" not in s]
+    if errors and (not skip_bad or not good):
+        return {"errors": errors}
+    batch = default_collate(good + [good[k % len(good)] for k in range(len(errors))])
+    batch["skipped"] = errors
+    return batch
+
+
 class RealImageStream:
     """``render(n, generator)`` -> the next ``n`` augmented real crops (``n`` fixed per
     stream). The order comes from (seed, epoch), not from ``generator``; each pass is a new
     epoch with new augmentations. Fields real data lacks (masks, cam_t, intrinsics) are zero;
     ``has_smpl`` / ``has_3d`` say which targets exist: ``has_smpl`` where the dataset has SMPL
     parameters or, with ``fit_check``, where SPIN's fit of the sample passes its test
-    (``spin_fits.FitCheck``); pose and betas are zero elsewhere. ``state_dict()`` is the position."""
+    (``spin_fits.FitCheck``); pose and betas are zero elsewhere. ``state_dict()`` is the position.
+    ``skip_bad``: an unreadable sample is replaced (module docstring); ``skipped`` counts them."""
 
     def __init__(self, datasets: list[SpinDataset], batch_size: int, device: torch.device, seed: int = 0,
                  workers: int = 2, shares: Sequence[float | None] | None = None, rank: int = 0, world_size: int = 1,
-                 fit_check: FitCheck | None = None):
+                 fit_check: FitCheck | None = None, skip_bad: bool = False, log: Callable[[str], None] = print):
         self.datasets, self.batch_size, self.device, self.fit_check = datasets, batch_size, device, fit_check
         self.seed, self.workers, self.rank, self.world_size = seed, workers, rank, world_size
+        self.skip_bad, self.log, self.skipped = skip_bad, log, set()
         self.union = ConcatDataset(datasets)
         if len(self.union) < batch_size * world_size:
             each = f" on each of {world_size} processes" if world_size > 1 else ""
@@ -78,7 +114,8 @@ class RealImageStream:
         step = self.batch_size * self.world_size  # every process gets as many batches
         batches = order[: len(order) // step * step].view(-1, self.batch_size)[self.batch + self.rank:: self.world_size]
         # its own generator: creating the iterator draws a worker seed, which must not move the global RNG
-        loader = DataLoader(self.union, batch_sampler=batches.tolist(), num_workers=self.workers,
+        loader = DataLoader(_Guarded(self.union), batch_sampler=batches.tolist(), num_workers=self.workers,
+                            collate_fn=functools.partial(_collate, skip_bad=self.skip_bad),
                             pin_memory=self.device.type == "cuda", generator=torch.Generator().manual_seed(self.seed))
         self.iterator = iter(loader)
 
@@ -91,6 +128,13 @@ class RealImageStream:
             self._start_epoch()
             sample = next(self.iterator)
         self.batch += self.world_size
+        if "errors" in sample:
+            every = "; every sample of this batch is unusable" if self.skip_bad else ""
+            raise DatasetError(sample["errors"][0] + every)
+        for message in sample.pop("skipped"):
+            if message not in self.skipped:
+                self.skipped.add(message)
+                self.log(f"mocap_spin.skip_bad: skipped {message} ({len(self.skipped)} unreadable image(s) so far)")
         return sample
 
     def state_dict(self) -> dict:

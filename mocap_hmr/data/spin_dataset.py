@@ -33,6 +33,7 @@ from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_axis_angle
 from mocap_hmr.imageio import ImageFileError, normalize_images, read_image
 
 REQUIRED_KEYS = ("imgname", "center", "scale", "part")
+SKIP_HINT = "mocap_spin.skip_bad=true skips (and counts) unusable images"
 FIT_WIDTH = 82  # SPIN's fits: pose 72 + betas 10
 
 
@@ -96,7 +97,10 @@ class SpinDataset(torch.utils.data.Dataset):
     """Augmented crops of a SPIN dataset; ``dataset[i]`` is a dict of SyntheticBatch fields
     for one sample (images (3, S, S) normalized, joints2d (49, 3), joints3d (49, 3) with the
     24 ground-truth joints at 25..48, joints3d_conf (49,), pose (24, 3), betas (10,),
-    has_smpl, has_3d) and has_fit. ``fits``: SPIN's fits file of this dataset, or None."""
+    has_smpl, has_3d) and has_fit. ``fits``: SPIN's fits file of this dataset, or None.
+    ``skip_bad``: images that are missing are left out (and counted) here; one that cannot be
+    decoded still raises ``DatasetError`` when read, for the reader to skip and count
+    (``real_stream.RealImageStream``)."""
 
     def __init__(self, npz: str | Path, image_dir: str | Path, size: int = 224, augment: SpinAugment | None = None,
                  seed: int = 0, skip_bad: bool = False, log=print, fits: str | Path | None = None):
@@ -104,7 +108,7 @@ class SpinDataset(torch.utils.data.Dataset):
         self.arrays = read_dataset(self.path)
         if fits is not None:
             self.arrays["fits"] = read_fits(fits, len(self.arrays["imgname"]))
-        self.augment, self.seed = augment, seed
+        self.augment, self.seed, self.skip_bad = augment, seed, skip_bad
         self.epoch = 0
         present = np.array([(self.image_dir / str(n)).is_file() for n in self.arrays["imgname"]], dtype=bool)
         if not present.all():
@@ -112,7 +116,7 @@ class SpinDataset(torch.utils.data.Dataset):
             message = (f"{self.path}: {len(missing)} of {len(present)} images are not in {self.image_dir} "
                        f"(first: {', '.join(str(m) for m in missing[:3])})")
             if not skip_bad:
-                raise DatasetError(message + "; check the image folder, or skip them with --skip-bad")
+                raise DatasetError(f"{message}; check the image folder, or {SKIP_HINT}")
             log(message + "; skipped")
             self.arrays = {k: v[present] if v.ndim > 0 else v for k, v in self.arrays.items()}
 
@@ -125,7 +129,8 @@ class SpinDataset(torch.utils.data.Dataset):
         try:
             image = torch.from_numpy(read_image(name)).permute(2, 0, 1).float() / 255
         except ImageFileError as exc:
-            raise DatasetError(f"{self.path}: sample {i}: {exc}") from exc
+            hint = "" if self.skip_bad else f"; {SKIP_HINT}"
+            raise DatasetError(f"{self.path}: sample {i}: {exc}{hint}") from exc
         rng = np.random.default_rng([self.seed, self.epoch, i])
         flip, rot, scale, gain = self.augment.draw(rng) if self.augment else (False, 0.0, 1.0, np.ones(3))
         box = float(a["scale"][i]) * 200 * scale

@@ -3,7 +3,6 @@ half-written one), read back with a clear error when cut short."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import torch
@@ -13,10 +12,9 @@ from mocap_hmr.errors import MocapHMRError
 
 
 def save_checkpoint(path: str | Path, state: dict) -> None:
-    """Atomically ``torch.save`` a dict of tensors, numbers, strings and state dicts."""
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    atomic_write(Path(path), lambda fh: fh.write(buffer.getvalue()))
+    """Atomically ``torch.save`` a dict of tensors, numbers, strings and state dicts, on the
+    disk before it replaces the previous one (a full disk raises ``atomic.WriteError``)."""
+    atomic_write(Path(path), lambda fh: torch.save(state, fh), sync=True)
 
 
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> dict:

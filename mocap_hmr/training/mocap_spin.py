@@ -42,6 +42,7 @@ from samplers.cameras import FLIP
 
 ALIGNMENT_LOSSES = {"l2": feature_l2_loss, "cosine": feature_cosine_loss, "contrastive": feature_contrastive_loss}
 PRECISIONS = ("bf16", "fp32")
+SYNTHETIC_SOURCES = ("motion", "paired")
 PHASES = ("render", "real data", "forward", "backward", "optimizer")  # the parts of a step, in order
 
 
@@ -93,8 +94,6 @@ class MocapSpinTrainer:
         self.weights = SpinLossWeights(**cfg.loss)
         self.n_synthetic = round(cfg.batch_size * cfg.synthetic_fraction)
         self.paired = cfg.synthetic_source == "paired"
-        if cfg.synthetic_source not in ("motion", "paired"):
-            raise MocapHMRError(f"mocap_spin.synthetic_source='{cfg.synthetic_source}' is not one of motion, paired")
         if self.paired and 2 * self.n_synthetic != cfg.batch_size:
             raise MocapHMRError("mocap_spin.synthetic_source=paired renders the real half sample for sample: it needs "
                                 f"synthetic_fraction=0.5 and an even batch_size (got {cfg.synthetic_fraction}, "

@@ -20,6 +20,7 @@ alone writes the run folder; the checkpoint keeps every rank's RNG states (``rng
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import math
 import time
@@ -29,6 +30,7 @@ from pathlib import Path
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from mocap_hmr.atomic import atomic_write
 from mocap_hmr.body import BodyModel
 from mocap_hmr.body.standin import resolve_body_model
 from mocap_hmr.data.default_corpus import default_motion_index
@@ -59,6 +61,7 @@ from mocap_hmr.training.inputs import check_inputs
 from mocap_hmr.training.mocap_spin import MocapSpinTrainer
 from mocap_hmr.training.pictures import overlay_picture
 from mocap_hmr.training.posebert_step import PoseBertTrainer
+from mocap_hmr.training.run_folder import check_run_folder, claim_run_folder, io_failure
 from mocap_hmr.training.tensorboard import EventWriter
 from renderers.build import build_renderer
 
@@ -91,7 +94,7 @@ def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=pr
         fit_check = FitCheck(body, spin.fit_threshold) if any(d.fits for d in spin.real) else None
         return synthetic, RealImageStream(datasets, n_real, device, seed=cfg.seed, workers=spin.real_workers,
                                           shares=[d.share for d in spin.real], rank=rank, world_size=world_size,
-                                          fit_check=fit_check)
+                                          fit_check=fit_check, skip_bad=spin.skip_bad, log=log)
     reference_index = default_motion_index(
         fps=cfg.motion.fps, minutes=REFERENCE_MOTION_MINUTES, seed=REFERENCE_MOTION_SEED,
         root=cache_dir() / "reference_motion", log=log)
@@ -210,8 +213,11 @@ def train(cfg: DictConfig, log=print) -> Path:
     PoseBERT steps interleave in proportion to their step budgets (the one further behind
     goes next), sharing the device, the body model and the motion index. Under torchrun this
     is one process of several (``training.distributed``); ranks other than 0 log nothing.
-    Every missing input the configuration names is reported, at once, before anything starts."""
+    Every missing input the configuration names is reported, at once, and a run folder this
+    run may not use is refused (``training.run_folder``) before anything starts; nothing is
+    written into the folder before the inputs have loaded."""
     check_inputs(cfg)
+    check_run_folder(cfg)
     ctx = init_distributed(cfg)
     try:
         return _train(cfg, ctx, log if ctx.is_main else lambda message: None)
@@ -224,9 +230,6 @@ def _train(cfg: DictConfig, ctx: DistContext, log) -> Path:
     ckpt_path = out / "checkpoints" / "last.pt"
     device = ctx.device
     state = load_checkpoint(ckpt_path, device) if cfg.resume else None
-    if ctx.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
     seed = rank_seed(cfg.seed, ctx.rank)
     torch.manual_seed(seed)
     generator = torch.Generator(device=device).manual_seed(seed)
@@ -246,24 +249,33 @@ def _train(cfg: DictConfig, ctx: DistContext, log) -> Path:
             task.done = state["done"][task.name]
         _resume_rng(generator, state, ctx, log)
         log(f"resumed from {ckpt_path} at " + ", ".join(f"{t.name} step {t.done}" for t in tasks))
-    elif ctx.is_main and cfg.mocap_spin.enabled and not cfg.mocap_spin.checkpoint:
-        save_spin_checkpoint(tasks[0].trainer.model, out / START_MODEL)  # rank 0's: DDP broadcasts it
     for task in tasks:
         task.trainer.model = wrap(task.trainer.model, ctx)
-    events = None
-    if ctx.is_main:
-        for task in tasks:
-            task.metrics = _MetricsLog(out / f"metrics_{task.name}.csv", keep_until=task.done)
-        events = EventWriter(out / "tensorboard") if cfg.tensorboard else None
-    try:
-        _loop(cfg, tasks, generator, body, out, ckpt_path, events, ctx)
-    finally:
-        if events is not None:
-            events.close()
-    barrier()  # every process returns once rank 0 has written the last checkpoint and models
+    with claim_run_folder(cfg, log) if ctx.is_main else contextlib.nullcontext(out):
+        try:
+            events = _start_writing(cfg, tasks, out, resumed=state is not None) if ctx.is_main else None
+            try:
+                _loop(cfg, tasks, generator, body, out, ckpt_path, events, ctx)
+            finally:
+                if events is not None:
+                    events.close()
+        except OSError as exc:
+            raise io_failure(exc, out) from exc
+        barrier()  # every process returns once rank 0 has written the last checkpoint and models
     log(f"run folder: {out} (metrics_*.csv, checkpoints/last.pt, pictures/, mocap_spin.pt, posebert.pt"
         + (", tensorboard/)" if events else ")"))
     return out
+
+
+def _start_writing(cfg: DictConfig, tasks: list[_Task], out: Path, resumed: bool) -> EventWriter | None:
+    """Rank 0, in the claimed run folder: the configuration, the starting model (a run that
+    starts from its initialisation), the metrics logs and the TensorBoard writer."""
+    atomic_write(out / "config.yaml", lambda fh: fh.write(OmegaConf.to_yaml(cfg).encode()))
+    if not resumed and cfg.mocap_spin.enabled and not cfg.mocap_spin.checkpoint:
+        save_spin_checkpoint(unwrap(tasks[0].trainer.model), out / START_MODEL)  # rank 0's: DDP broadcasts it
+    for task in tasks:
+        task.metrics = _MetricsLog(out / f"metrics_{task.name}.csv", keep_until=task.done)
+    return EventWriter(out / "tensorboard") if cfg.tensorboard else None
 
 
 def _loop(cfg: DictConfig, tasks: list[_Task], generator: torch.Generator, body: BodyModel, out: Path,
