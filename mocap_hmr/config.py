@@ -127,6 +127,7 @@ class PoseBertConfig:
     lr: float = 1e-4
     rotation_weight: float = 1.0
     joints_weight: float = 1.0
+    accel_weight: float = 0.0  # L2 on the joints' second differences (not in the paper)
     checkpoint_every: int = 5000
     log_every: int = 100
     compile: bool = False  # torch.compile PoseBERT at the first step (training.hot_path; docs/benchmarks.md)

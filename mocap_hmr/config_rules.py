@@ -138,6 +138,7 @@ def rules() -> dict[str, Check]:
         "posebert.lr": positive("learning rate"),
         "posebert.rotation_weight": number(0.0),
         "posebert.joints_weight": number(0.0),
+        "posebert.accel_weight": number(0.0),
         "posebert.checkpoint_every": whole(1, "steps"),
         "posebert.log_every": whole(1, "steps"),
         "eval.embedded": each(one_of(EMBEDDED)),

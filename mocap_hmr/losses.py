@@ -108,3 +108,13 @@ def feature_contrastive_loss(real: torch.Tensor, rendered: torch.Tensor, tempera
     target = torch.arange(len(real), device=real.device)
     return 0.5 * (torch.nn.functional.cross_entropy(logits, target)
                   + torch.nn.functional.cross_entropy(logits.T, target))
+
+
+def acceleration_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Squared error of the second time difference, pred/target (B, T, J, 3) joint sequences:
+    mean over windows, frames and joints of |a_pred - a_target|^2, a[t] = x[t-1] - 2 x[t] + x[t+1]."""
+    def second_difference(x: torch.Tensor) -> torch.Tensor:
+        return x[:, :-2] - 2 * x[:, 1:-1] + x[:, 2:]
+
+    return ((second_difference(pred) - second_difference(target)) ** 2).sum(-1).mean()
+

@@ -3,7 +3,9 @@
 
 Loss (as naver/posebert describes its training): L2 on the rotation matrices of all 24
 joints (global orientation and body pose) plus L2 on the 3D joints the poses give a body
-(forward kinematics from the body model's rest joints), averaged over frames.
+(forward kinematics from the body model's rest joints), averaged over frames; and, weighted
+by ``posebert.accel_weight`` (0 in the paper), L2 on the joints' acceleration (their second
+difference over time) against the clean motion's, which asks for smooth output directly.
 
 Views (``posebert.view``): image models predict the global orientation in their camera's
 frame (OpenCV axes, y down), not in the corpus's Y-up world frame, so by default
@@ -26,6 +28,7 @@ from mocap_hmr.body.kinematics import forward_kinematics, regressed_joints, regr
 from mocap_hmr.data.motion_index import MotionIndex
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix
+from mocap_hmr.losses import acceleration_loss
 from mocap_hmr.models.keypoint_input import keypoint_features
 from mocap_hmr.models.posebert import build_posebert, mean_pose_6d
 from mocap_hmr.training.distributed import all_finite
@@ -98,9 +101,11 @@ class PoseBertTrainer:
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
             pred = self.model(inputs, batch["observed"]).rotmat.float()
         rotation = ((pred - target) ** 2).mean()
-        joints = ((forward_kinematics(pred, self.rest_joints) - target_joints) ** 2).sum(-1).mean()
-        loss = self.cfg.rotation_weight * rotation + self.cfg.joints_weight * joints
-        terms = {"loss": loss, "rotation": rotation, "joints": joints}
+        pred_joints = forward_kinematics(pred, self.rest_joints)
+        joints = ((pred_joints - target_joints) ** 2).sum(-1).mean()
+        accel = acceleration_loss(pred_joints, target_joints)
+        loss = self.cfg.rotation_weight * rotation + self.cfg.joints_weight * joints + self.cfg.accel_weight * accel
+        terms = {"loss": loss, "rotation": rotation, "joints": joints, "accel": accel}
         if all_finite(loss):  # every process agrees, or the gradient all-reduce would mismatch
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
