@@ -169,9 +169,10 @@ def _render_preview(args: argparse.Namespace) -> None:
 def _smooth_args(p: argparse.ArgumentParser) -> None:
     from mocap_hmr.smoothers import METHODS
 
-    p.add_argument("src", help="per-frame predictions: .npz or .pkl (pose, global_orient+body_pose, VIBE's output, "
-                               "per-track dictionaries)")
+    p.add_argument("src", help="per-frame predictions: .npz, .pkl, .pt or .npy (4D-Humans/PHALP, WHAM, GVHMR, TRAM, "
+                               "VIBE outputs; pose, global_orient+body_pose, per-track dictionaries)")
     p.add_argument("dst", help="where to write the smoothed predictions, in the same layout")
+    p.add_argument("--track", help="refine only this person (its track id); the others are written unchanged")
     p.add_argument("--method", choices=METHODS, default="posebert",
                    help="posebert (needs --checkpoint) or a plain filter: one-euro, savgol (Savitzky-Golay), "
                         "average (moving average); filters use mocap_hmr.filters.DEFAULTS")
@@ -206,7 +207,7 @@ def _smooth(args: argparse.Namespace) -> None:
     model = load_posebert(args.checkpoint, device=args.device) if args.method == "posebert" else None
     smoother = make_smoother(args.method, model, mode=args.mode, fps=args.fps, window=args.window,
                              stride=args.stride)
-    report = smooth_file(args.src, args.dst, smoother)
+    report = smooth_file(args.src, args.dst, smoother, track=args.track)
     print(report.summary())
     print(f"wrote {args.dst}")
     if args.plot:

@@ -283,7 +283,8 @@ def _phalp(data: Mapping, source) -> People:
             root, body = np.asarray(smpl["global_orient"]), np.asarray(smpl["body_pose"])
             if root.shape != (1, 3, 3) or body.shape != (23, 3, 3):
                 raise PredictionsFileError(f"{source}: track {track}, time {time}: 'smpl' has global_orient "
-                                           f"{root.shape} and body_pose {body.shape}; expected (1, 3, 3) and (23, 3, 3)")
+                                           f"{root.shape} and body_pose {body.shape}; expected (1, 3, 3) and "
+                                           "(23, 3, 3)")
             mats.append(np.concatenate([root, body]))
         rot = torch.from_numpy(np.stack(mats).astype(np.float32))
         _check_rotations(rot, "smpl", track, source)

@@ -222,7 +222,9 @@ def test_unknown_layouts_and_bad_files(tmp_path, smoother):
     dst = tmp_path / "out.npz"
     dst.write_bytes(b"earlier output")
     with pytest.raises(PredictionsFileError, match=r"amass.npz: holds keys poses, trans, in none of the layouts "
-                                                   r"understood: 4D-Humans/PHALP.*WHAM.*GVHMR.*TRAM.*VIBE.*'pose' \(N, 72\).*'global_orient'.*tracks"):
+                                                   r"understood: 4D-Humans/PHALP.*WHAM.*GVHMR.*TRAM.*VIBE.*"
+                                                   r"'pose' \(N, 72\)"
+                                                   r".*'global_orient'.*tracks"):
         smooth_file(src, dst, smoother)
     assert dst.read_bytes() == b"earlier output"  # nothing written
     np.savez(src, pose=np.zeros((10, 63)))
