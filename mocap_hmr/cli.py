@@ -227,6 +227,35 @@ def _smooth(args: argparse.Namespace) -> None:
         print(f"plot in {write_png(args.plot, image)}")
 
 
+EXPORT_SUFFIXES = (".bvh", ".glb")
+
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("src", help="SMPL poses: any file `mocap-hmr smooth` reads (.npz, .pkl, .pt, .npy)")
+    p.add_argument("dst", help="OUT.bvh (skeleton and motion) or OUT.glb (skinned body mesh, skeleton, animation)")
+    p.add_argument("--track", help="the person to export, when the file holds several")
+    p.add_argument("--fps", type=FPS, default=30.0, help="frame rate of the sequence (BVH Frame Time, glTF times)")
+    p.add_argument("--body", help="SMPL folder or file (default: $SMPL_DIR, else the stand-in body)")
+
+
+@_command("export", "export one person's SMPL motion to BVH or binary glTF (.glb) for Blender, game engines, "
+                    "three.js", _export_args)
+def _export(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from mocap_hmr.body import BodyModel
+    from mocap_hmr.body.standin import resolve_body_model
+    from mocap_hmr.export import motion_from_file, write_bvh, write_glb
+
+    suffix = Path(args.dst).suffix.lower()
+    if suffix not in EXPORT_SUFFIXES:
+        raise MocapHMRError(f"{args.dst}: export writes {' or '.join(EXPORT_SUFFIXES)} files")
+    motion = motion_from_file(args.src, args.track, args.fps)
+    body = BodyModel(resolve_body_model(args.body))
+    out = (write_bvh if suffix == ".bvh" else write_glb)(args.dst, motion, body)
+    print(f"{motion.rotations.shape[0]} frames at {args.fps:g} fps on {body.model_file} -> {out}")
+
+
 def _study_args(p: argparse.ArgumentParser) -> None:
     from mocap_hmr.studies import STUDIES
 
