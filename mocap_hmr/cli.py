@@ -189,6 +189,12 @@ def _smooth_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", type=_device, default="cuda" if _cuda() else "cpu")
     p.add_argument("--plot", metavar="PNG", help="also plot the first person's left-knee angle over time, "
                                                   "before (red) and after (blue)")
+    p.add_argument("--video", metavar="GIF|MP4", help="also render the first person (or --track) before and after, "
+                                                      "side by side on the body, with the jitter measures (.gif: "
+                                                      "Pillow; .mp4: imageio-ffmpeg)")
+    p.add_argument("--body", help="--video: SMPL folder or file (default: $SMPL_DIR, else the stand-in body)")
+    p.add_argument("--video-size", type=_checked(int, rules.whole(64, "pixels")), default=256,
+                   help="--video: pixels per half (default 256)")
 
 
 @_command("smooth", "smooth a per-frame pose sequence with PoseBERT or a plain filter (fills missing frames, "
@@ -210,6 +216,21 @@ def _smooth(args: argparse.Namespace) -> None:
     report = smooth_file(args.src, args.dst, smoother, track=args.track)
     print(report.summary())
     print(f"wrote {args.dst}")
+    if args.video:
+        from mocap_hmr.body import BodyModel
+        from mocap_hmr.body.standin import resolve_body_model
+        from mocap_hmr.imageio import write_video
+        from mocap_hmr.smoothing import read_people
+        from renderers.motion_video import side_by_side_frames
+
+        track = report.tracks[0]
+        before, after = (read_people(path, track.track or None)[1].people[0] for path in (args.src, args.dst))
+        first = next(iter(before.rotations))
+        measure = "n/a" if track.accel_before is None else f"{track.accel_before:.4f} -> {track.accel_after:.4f}"
+        frames = side_by_side_frames(BodyModel(resolve_body_model(args.body)), before.rotations[first],
+                                     after.rotations[first], ("input", f"{smoother.label} ({smoother.mode})"),
+                                     f"rotation acceleration {measure} /frame^2", size=args.video_size)
+        print(f"video in {write_video(args.video, frames, args.fps)}")
     if args.plot:
         import numpy as np
 
