@@ -35,7 +35,8 @@ Layouts (N frames; read from each program's own saving code):
     pose, global_orient+body_pose, tracks
                 one person's 'pose' (N, 72) | (N, 24, 3) | (N, 24, 3, 3), or 'global_orient' (N, 3) |
                 (N, 1, 3) | (N, 1, 3, 3) | (N, 3, 3) with 'body_pose' (N, 69) | (N, 23, 3) | (N, 23, 3, 3);
-                or a dict of tracks, track id -> one of these (values that are not dicts are not people).
+                or a dict of tracks, track id -> one of these (values that are not dicts are not people);
+                VIBE's derived fields are dropped where present.
 
 Frame numbers (``frame_ids``, PHALP's ``time``, TRAM's ``frame``) place each frame in time: the
 frames between two of a track's frames are refined as unobserved frames and not written.
@@ -104,7 +105,8 @@ def find_people(data, source) -> People:
         if "pred_rotmat" in data:
             return _tram(data, source)
         if _pose_layout(data):
-            return People(_pose_layout(data), [_generic_person(data, "", source)])
+            return People(_pose_layout(data), [_generic_person(data, "", source)],
+                          drop=lambda tracks: _drop_keys([data], VIBE_DERIVED))
         values = [v for v in data.values() if isinstance(v, Mapping)]
         if values and all("tid" in v and "smpl" in v for v in values):
             return _phalp(data, source)

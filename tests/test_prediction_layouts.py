@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from mocap_hmr.geometry import axis_angle_to_matrix
+from mocap_hmr.prediction_layouts import find_people
 from mocap_hmr.smoothers import make_smoother
 from mocap_hmr.smoothing import PredictionsFileError, read_predictions, smooth_file
 
@@ -57,6 +58,13 @@ def assert_equal_tree(a, b):
         assert a == b
 
 
+def assert_read_again(path, layout, frames):
+    """The written file is read again by ``smooth`` in the same layout, the same people and lengths."""
+    found = find_people(read_predictions(path), path)
+    assert found.layout == layout
+    assert [len(p.timeline) for p in found.people] == frames
+
+
 def without(tree, paths):
     """A copy of a nested dict with the key paths (tuples) removed."""
     tree = dict(tree)
@@ -92,6 +100,7 @@ def test_wham_round_trip(tmp_path, smoother):
     assert type(after) is collections.defaultdict and list(after) == list(data)
     assert all(type(k) is np.int64 for k in after)
     assert report.layout == "wham" and report.dropped == ["verts"]
+    assert_read_again(dst, "wham", [40, 25])
     assert [(t.track, t.frames, t.filled) for t in report.tracks] == [("0", 40, 0), ("3", 25, 5)]
     for tid, person in data.items():
         new = after[tid]
@@ -103,6 +112,16 @@ def test_wham_round_trip(tmp_path, smoother):
         np.testing.assert_array_equal(new["pose"][:, 3:], new["pose_world"][:, 3:])  # one body, two roots
         assert not np.allclose(new["pose_world"][:, :3], person["pose_world"][:, :3], atol=1e-3)
         assert not np.allclose(new["pose_world"][:, :3], new["pose"][:, :3], atol=1e-2)
+
+
+def test_wham_lengths_that_differ_are_refused(tmp_path, smoother):
+    data = wham_output()
+    data[np.int64(3)]["pose_world"] = data[np.int64(3)]["pose_world"][:20]
+    joblib.dump(data, tmp_path / "wham_output.pkl")
+    with pytest.raises(PredictionsFileError, match=r"wham_output.pkl: track 3: the per-frame fields have different "
+                                                   r"numbers of frames \(pose 25, pose_world 20, trans 25"):
+        smooth_file(tmp_path / "wham_output.pkl", tmp_path / "o.pkl", smoother)
+    assert not (tmp_path / "o.pkl").exists()
 
 
 def test_gaps_are_filled_by_refinement_not_by_the_files_index(tmp_path):
@@ -174,6 +193,7 @@ def test_phalp_round_trip(tmp_path, smoother):
     report = smooth_file(src, dst, smoother)
     after = joblib.load(dst)
     assert report.layout == "4d-humans" and report.dropped == ["3d_joints"]
+    assert_read_again(dst, "4d-humans", [12, 7])
     assert [(t.track, t.frames, t.filled) for t in report.tracks] == [("1", 12, 2), ("2", 7, 2)]
     changed = [("smpl",), ("pose",), ("3d_joints",)]
     for key, frame in data.items():
@@ -219,6 +239,7 @@ def test_gvhmr_round_trip(tmp_path, smoother):
     report = smooth_file(src, dst, smoother)
     after = torch.load(dst, weights_only=True)
     assert report.layout == "gvhmr" and report.dropped == []
+    assert_read_again(dst, "gvhmr", [30])
     changed = [("body_pose",), ("global_orient",)]
     for key in ("smpl_params_global", "smpl_params_incam"):
         assert_equal_tree(without(data[key], changed), without(after[key], changed))
@@ -278,6 +299,7 @@ def test_tram_round_trip(tmp_path, smoother):
     report = smooth_file(src, dst, smoother)
     after = np.load(dst, allow_pickle=True).item()
     assert report.layout == "tram" and [(t.frames, t.filled) for t in report.tracks] == [(20, 3)]
+    assert_read_again(dst, "tram", [20])
     assert_equal_tree(without(data, [("pred_rotmat",), ("pred_pose",)]),
                       without(after, [("pred_rotmat",), ("pred_pose",)]))
     rot = after["pred_rotmat"]

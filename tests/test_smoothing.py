@@ -152,6 +152,7 @@ def test_vibe_output_several_people_of_different_lengths(tmp_path, smoother, mon
         after = pickle.load(fh)
     check_written_like(data, after, {"pose"}, dropped={"verts", "joints3d"})
     assert report.layout == "vibe" and report.dropped == ["joints3d", "verts"]
+    assert read_predictions(dst).keys() == data.keys()
     assert [(t.track, t.frames, t.filled) for t in report.tracks] == [("1", 50, 0), ("4", 23, 37 - 23)]
     assert all(t.accel_after < t.accel_before for t in report.tracks)
     alone = {4: {k: v for k, v in data[4].items()}}
