@@ -4,7 +4,7 @@
 and returns its ``Person`` list; each person's ``write`` puts refined rotations back into the
 same content, in the layout's own representation, shapes, dtypes and container types. Fields
 that hold a pose in another form are rewritten with it; fields computed *from* the poses
-(vertices, 3D and 2D joints) would contradict the new poses and are dropped (``dropped``);
+(vertices, 3D and 2D joints) would contradict the new poses and are dropped (``People.drop``);
 every other field (cameras, boxes, frame ids, betas, translations, features) is kept as it was.
 
 Layouts (N frames; read from each program's own saving code):
@@ -45,7 +45,7 @@ frames between two of a track's frames are refined as unobserved frames and not 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -91,10 +91,12 @@ class Person:
 
 @dataclass
 class People:
+    """A file's layout, its people, and ``drop``: the tracks written -> the derived fields it
+    removed from the content (named for the report)."""
+
     layout: str
     people: list[Person]
-    dropped: list[str] = field(default_factory=list)  # derived fields removed, named for the report
-    drop: Callable[[list[str]], list[str]] = lambda tracks: []  # tracks written -> fields dropped
+    drop: Callable[[list[str]], list[str]] = lambda tracks: []
 
 
 def find_people(data, source) -> People:
