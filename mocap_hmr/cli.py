@@ -169,9 +169,10 @@ def _render_preview(args: argparse.Namespace) -> None:
 def _smooth_args(p: argparse.ArgumentParser) -> None:
     from mocap_hmr.smoothers import METHODS
 
-    p.add_argument("src", help="per-frame predictions: .npz or .pkl (pose, global_orient+body_pose, VIBE's output, "
-                               "per-track dictionaries)")
+    p.add_argument("src", help="per-frame predictions: .npz, .pkl, .pt or .npy (4D-Humans/PHALP, WHAM, GVHMR, TRAM, "
+                               "VIBE outputs; pose, global_orient+body_pose, per-track dictionaries)")
     p.add_argument("dst", help="where to write the smoothed predictions, in the same layout")
+    p.add_argument("--track", help="refine only this person (its track id); the others are written unchanged")
     p.add_argument("--method", choices=METHODS, default="posebert",
                    help="posebert (needs --checkpoint) or a plain filter: one-euro, savgol (Savitzky-Golay), "
                         "average (moving average); filters use mocap_hmr.filters.DEFAULTS")
@@ -188,6 +189,12 @@ def _smooth_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", type=_device, default="cuda" if _cuda() else "cpu")
     p.add_argument("--plot", metavar="PNG", help="also plot the first person's left-knee angle over time, "
                                                   "before (red) and after (blue)")
+    p.add_argument("--video", metavar="GIF|MP4", help="also render the first person (or --track) before and after, "
+                                                      "side by side on the body, with the jitter measures (.gif: "
+                                                      "Pillow; .mp4: imageio-ffmpeg)")
+    p.add_argument("--body", help="--video: SMPL folder or file (default: $SMPL_DIR, else the stand-in body)")
+    p.add_argument("--video-size", type=_checked(int, rules.whole(64, "pixels")), default=256,
+                   help="--video: pixels per half (default 256)")
 
 
 @_command("smooth", "smooth a per-frame pose sequence with PoseBERT or a plain filter (fills missing frames, "
@@ -206,9 +213,24 @@ def _smooth(args: argparse.Namespace) -> None:
     model = load_posebert(args.checkpoint, device=args.device) if args.method == "posebert" else None
     smoother = make_smoother(args.method, model, mode=args.mode, fps=args.fps, window=args.window,
                              stride=args.stride)
-    report = smooth_file(args.src, args.dst, smoother)
+    report = smooth_file(args.src, args.dst, smoother, track=args.track)
     print(report.summary())
     print(f"wrote {args.dst}")
+    if args.video:
+        from mocap_hmr.body import BodyModel
+        from mocap_hmr.body.standin import resolve_body_model
+        from mocap_hmr.imageio import write_video
+        from mocap_hmr.smoothing import read_people
+        from renderers.motion_video import side_by_side_frames
+
+        track = report.tracks[0]
+        before, after = (read_people(path, track.track or None)[1].people[0] for path in (args.src, args.dst))
+        first = next(iter(before.rotations))
+        measure = "n/a" if track.accel_before is None else f"{track.accel_before:.4f} -> {track.accel_after:.4f}"
+        frames = side_by_side_frames(BodyModel(resolve_body_model(args.body)), before.rotations[first],
+                                     after.rotations[first], ("input", f"{smoother.label} ({smoother.mode})"),
+                                     f"rotation acceleration {measure} /frame^2", size=args.video_size)
+        print(f"video in {write_video(args.video, frames, args.fps)}")
     if args.plot:
         import numpy as np
 
@@ -224,6 +246,35 @@ def _smooth(args: argparse.Namespace) -> None:
         image = line_plot(degrees, [(220, 60, 50), (40, 90, 220)], [f"input ({args.src})", smoother.label],
                           title="first person's left knee: rotation angle", xlabel="frame", ylabel="degrees")
         print(f"plot in {write_png(args.plot, image)}")
+
+
+EXPORT_SUFFIXES = (".bvh", ".glb")
+
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("src", help="SMPL poses: any file `mocap-hmr smooth` reads (.npz, .pkl, .pt, .npy)")
+    p.add_argument("dst", help="OUT.bvh (skeleton and motion) or OUT.glb (skinned body mesh, skeleton, animation)")
+    p.add_argument("--track", help="the person to export, when the file holds several")
+    p.add_argument("--fps", type=FPS, default=30.0, help="frame rate of the sequence (BVH Frame Time, glTF times)")
+    p.add_argument("--body", help="SMPL folder or file (default: $SMPL_DIR, else the stand-in body)")
+
+
+@_command("export", "export one person's SMPL motion to BVH or binary glTF (.glb) for Blender, game engines, "
+                    "three.js", _export_args)
+def _export(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from mocap_hmr.body import BodyModel
+    from mocap_hmr.body.standin import resolve_body_model
+    from mocap_hmr.export import motion_from_file, write_bvh, write_glb
+
+    suffix = Path(args.dst).suffix.lower()
+    if suffix not in EXPORT_SUFFIXES:
+        raise MocapHMRError(f"{args.dst}: export writes {' or '.join(EXPORT_SUFFIXES)} files")
+    motion = motion_from_file(args.src, args.track, args.fps)
+    body = BodyModel(resolve_body_model(args.body))
+    out = (write_bvh if suffix == ".bvh" else write_glb)(args.dst, motion, body)
+    print(f"{motion.rotations.shape[0]} frames at {args.fps:g} fps on {body.model_file} -> {out}")
 
 
 def _study_args(p: argparse.ArgumentParser) -> None:

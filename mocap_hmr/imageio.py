@@ -65,3 +65,39 @@ def denormalize_images(images: torch.Tensor) -> torch.Tensor:
     """SPIN's normalized crops (..., 3, H, W) -> [0, 1] (clamped)."""
     mean, std = _channel_stats(images)
     return (images * std + mean).clamp(0, 1)
+
+
+VIDEO_SUFFIXES = (".gif", ".mp4")
+
+
+def write_video(path: str | os.PathLike, frames: np.ndarray, fps: float) -> Path:
+    """Write uint8 frames (N, H, W, 3) RGB as an animated GIF (Pillow) or an MP4 (H.264 through
+    imageio-ffmpeg's bundled ffmpeg, when installed), atomically; returns the path."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in VIDEO_SUFFIXES:
+        raise MocapHMRError(f"{path}: videos are written as {' or '.join(VIDEO_SUFFIXES)}")
+    frames = np.ascontiguousarray(frames)
+    if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3 or not len(frames):
+        raise ValueError(f"write_video({path}): expected uint8 (N, H, W, 3) with N >= 1, got {frames.dtype} "
+                         f"{frames.shape}")
+    if suffix == ".gif":
+        try:
+            from PIL import Image
+        except ImportError as exc:
+            raise MocapHMRError(f"{path}: writing a GIF needs Pillow (pip install 'mocap-hmr[video]')") from exc
+        images = [Image.fromarray(frame) for frame in frames]
+        with atomic_path(path) as tmp:
+            images[0].save(tmp, format="GIF", save_all=True, append_images=images[1:],
+                           duration=max(int(round(1000 / fps)), 20), loop=0)
+        return path
+    try:
+        import imageio.v2 as imageio_v2
+        import imageio_ffmpeg  # noqa: F401  (the ffmpeg binary imageio writes MP4 with)
+    except ImportError as exc:
+        raise MocapHMRError(f"{path}: writing an MP4 needs imageio and imageio-ffmpeg (pip install "
+                            "'mocap-hmr[video]'); a .gif needs only Pillow") from exc
+    with atomic_path(path) as tmp:
+        even = frames[:, : frames.shape[1] // 2 * 2, : frames.shape[2] // 2 * 2]  # H.264 wants even sizes
+        imageio_v2.mimwrite(tmp, even, format="FFMPEG", fps=fps, codec="libx264", macro_block_size=1)
+    return path

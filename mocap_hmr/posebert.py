@@ -15,7 +15,8 @@ few forward passes instead of one pass per frame:
   rounding, see docs/smoothing.md).
 - online: frame t is read at the last position of the window ending at frame t (frames
   t - T + 1 ... t), so its output depends on frames <= t only; before frame T - 1 the
-  window's start is padding.
+  window's start is padding. For a live stream, ``refine_latest`` computes only the newest
+  frame of each of several people, in one forward pass (the same value).
 
 A keypoint PoseBERT (``input="h36m"``) takes 3D joints instead of poses: (N, 17, 3) H36M
 joints in the camera frame, rescaled to the model's reference skeleton when it has one (or
@@ -104,6 +105,40 @@ def refine(poses: torch.Tensor | np.ndarray, model: PoseBERT, mask: torch.Tensor
     finally:
         model.train(was_training)
     return out.to(poses.device)
+
+
+def refine_latest(recent: torch.Tensor, model: PoseBERT, window: int | None = None) -> torch.Tensor:
+    """A live stream's newest frame for each of P people, in one forward pass: what
+    ``refine(..., mode="online")`` returns for the last frame of each person's sequence.
+
+    recent: (P, K, 24, 3, 3) rotations, each person's last K frames (NaN where unobserved);
+    the last ``window`` of them are read (default: the model's window), fewer are padded before
+    the first as ``refine`` pads a sequence's start. Returns (P, 24, 3, 3) float32 rotations on
+    recent's device (the model's mean pose for a person with no observed frame in the window)."""
+    device = next(model.parameters()).device
+    recent = torch.as_tensor(recent)
+    if recent.dim() != 5 or recent.shape[2:] != (24, 3, 3):
+        raise InputShapeError(f"recent has shape {tuple(recent.shape)}; expected (P, K, 24, 3, 3): each person's "
+                              "last K frames as rotation matrices")
+    t = window or default_window(model)
+    people, k = recent.shape[:2]
+    rotmat, finite = _rotation_matrices(recent[:, -t:].to(device=device, dtype=torch.float32).flatten(0, 1))
+    frames = matrix_to_rot6d(rotmat).reshape(people, -1, 24, 6)
+    observed = finite.reshape(people, -1)
+    pad = t - frames.shape[1]
+    if pad > 0:  # the window starts before the stream: padded frames are unobserved
+        frames = torch.cat([frames[:, :1].expand(-1, pad, -1, -1), frames], 1)
+        observed = torch.cat([observed.new_zeros(people, pad), observed], 1)
+    mean_pose = rot6d_to_matrix(model.init_pose.reshape(24, 6)).float()
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            out = model(frames, observed).rotmat[:, -1].float()
+    finally:
+        model.train(was_training)
+    blind = ~observed.any(1)
+    return torch.where(blind[:, None, None, None], mean_pose, out).to(recent.device)
 
 
 def _model_inputs(poses: torch.Tensor, model: PoseBERT, skeleton: torch.Tensor | None

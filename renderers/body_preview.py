@@ -42,7 +42,7 @@ def preview_pose_batch() -> torch.Tensor:
     return pose
 
 
-def _shade(verts_cam, faces, frags, textures, vt, ft):
+def shade(verts_cam, faces, frags, textures, vt, ft):
     """Lambert + ambient shading, textured (textures: (N, Ht, Wt, 3) in [0, 1], or None for
     grey) -> (N, H, W, 3) in [0, 1] over white."""
     n = verts_cam.shape[0]
@@ -75,7 +75,7 @@ def render_body_views(body: BodyModel, pose: torch.Tensor, yaws: tuple[float, ..
         vt = ft = None
         if textures is not None and body.uv is not None:
             vt, ft = torch.as_tensor(body.uv[0]).float(), torch.as_tensor(body.uv[1]).long()
-        rows.append(_shade(cam, body.faces, frags, textures if vt is not None else None, vt, ft))
+        rows.append(shade(cam, body.faces, frags, textures if vt is not None else None, vt, ft))
     return torch.stack(rows)
 
 
