@@ -171,7 +171,7 @@ class TrainConfig:
     seed: int = 0
     resume: bool = False  # continue the run in out_dir from its last checkpoint
     overwrite: bool = False  # clear the run in out_dir first (without either, a folder holding a run is refused)
-    tensorboard: bool = True  # also log metrics and pictures as TensorBoard events under out_dir/tensorboard
+    tensorboard: bool = True  # also metrics and pictures as TensorBoard events in out_dir/tensorboard (if installed)
     body: BodyConfig = field(default_factory=BodyConfig)
     motion: MotionConfig = field(default_factory=MotionConfig)
     render: RenderConfig = field(default_factory=RenderConfig)

@@ -1,44 +1,20 @@
-"""A small progress bar for long loops (no dependency): redrawn in place on a terminal,
-a line every few seconds otherwise (logs, CI)."""
+"""Progress bars for long loops: tqdm with the project's one default, a log-friendly pace."""
 
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import TypeVar
+
+from tqdm import tqdm
 
 T = TypeVar("T")
 
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes}:{secs:02d}"
+TTY_INTERVAL_S, LOG_INTERVAL_S = 0.1, 5.0
 
 
-def progress(items: Iterable[T], total: int, desc: str, unit: str = "it", stream=None,
-             log_every_s: float = 5.0) -> Iterator[T]:
-    """Yield ``items`` while showing ``desc [#####.....] i/total [elapsed<eta, rate unit/s]``."""
-    stream = stream or sys.stderr
-    tty = hasattr(stream, "isatty") and stream.isatty()
-    start = last = time.perf_counter()
-    done = 0
-
-    def show(final: bool = False) -> None:
-        elapsed = time.perf_counter() - start
-        rate = done / elapsed if elapsed > 0 else 0.0
-        eta = (total - done) / rate if rate > 0 else 0.0
-        filled = int(20 * done / total) if total else 20
-        line = (f"{desc} [{'#' * filled}{'.' * (20 - filled)}] {done}/{total} "
-                f"[{_clock(elapsed)}<{_clock(eta)}, {rate:.1f} {unit}/s]")
-        stream.write(("\r" + line + ("\n" if final else "")) if tty else line + "\n")
-        stream.flush()
-
-    for item in items:
-        yield item
-        done += 1
-        now = time.perf_counter()
-        if now - last >= (0.2 if tty else log_every_s):
-            show()
-            last = now
-    show(final=True)
+def progress(items: Iterable[T], total: int, desc: str, unit: str = "it") -> tqdm[T]:
+    """``items`` behind a tqdm bar on stderr: redrawn in place on a terminal, and at most every
+    ``LOG_INTERVAL_S`` seconds otherwise, so the log of a redirected run (nohup, CI) is not flooded."""
+    return tqdm(items, total=total, desc=desc, unit=unit,
+                mininterval=TTY_INTERVAL_S if sys.stderr.isatty() else LOG_INTERVAL_S)

@@ -14,6 +14,7 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from test_training import HAS_TENSORBOARD
 from torch import nn
 
 from mocap_hmr.body import BodyModel
@@ -84,7 +85,8 @@ def test_torchrun_trains_and_rank_0_alone_writes_the_run_folder(ddp_run):
     for name in ("mocap_spin", "posebert"):
         rows = (run / f"metrics_{name}.csv").read_text().splitlines()
         assert [r.split(",")[0] for r in rows] == ["step", "1", "2"]
-    assert len(list((run / "tensorboard").iterdir())) == 1 and len(list((run / "pictures").iterdir())) == 1
+    assert len(list((run / "tensorboard").glob("*"))) == HAS_TENSORBOARD
+    assert len(list((run / "pictures").iterdir())) == 1
     state = load_checkpoint(run / "checkpoints" / "last.pt")
     assert state["done"] == {"mocap_spin": 2, "posebert": 2}
     assert not any(k.startswith("module.") for k in state["mocap_spin"]["model"])  # single-process layout

@@ -10,7 +10,8 @@ trained image model in SPIN's checkpoint layout) and, when it started from its
 initialisation rather than a checkpoint, ``mocap_spin_start.pt`` (that initialisation, the
 "starting model" ``eval.py`` compares with), ``posebert.pt`` (the trained PoseBERT, for
 ``mocap-hmr smooth``), ``tensorboard/`` (the same metrics and pictures
-as TensorBoard events, one file per start of the run; ``tensorboard=false`` turns it off).
+as TensorBoard events, one file per start of the run, where the tensorboard package is
+installed: ``training.tensorboard``; ``tensorboard=false`` turns it off).
 
 ``torchrun --nproc_per_node=N train.py``: N processes (``training.distributed``), each on its
 own batches of the per-process batch sizes, drawn from its own generator, with the models in
@@ -26,6 +27,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -62,8 +64,11 @@ from mocap_hmr.training.mocap_spin import MocapSpinTrainer
 from mocap_hmr.training.pictures import overlay_picture
 from mocap_hmr.training.posebert_step import PoseBertTrainer
 from mocap_hmr.training.run_folder import check_run_folder, claim_run_folder, io_failure
-from mocap_hmr.training.tensorboard import EventWriter
+from mocap_hmr.training.tensorboard import open_event_writer
 from renderers.build import build_renderer
+
+if TYPE_CHECKING:
+    from torch.utils.tensorboard import SummaryWriter
 
 START_MODEL, FINAL_MODEL = "mocap_spin_start.pt", "mocap_spin.pt"
 REFERENCE_MOTION_SEED = 1
@@ -253,7 +258,7 @@ def _train(cfg: DictConfig, ctx: DistContext, log) -> Path:
         task.trainer.model = wrap(task.trainer.model, ctx)
     with claim_run_folder(cfg, log) if ctx.is_main else contextlib.nullcontext(out):
         try:
-            events = _start_writing(cfg, tasks, out, resumed=state is not None) if ctx.is_main else None
+            events = _start_writing(cfg, tasks, out, resumed=state is not None, log=log) if ctx.is_main else None
             try:
                 _loop(cfg, tasks, generator, body, out, ckpt_path, events, ctx)
             finally:
@@ -267,7 +272,7 @@ def _train(cfg: DictConfig, ctx: DistContext, log) -> Path:
     return out
 
 
-def _start_writing(cfg: DictConfig, tasks: list[_Task], out: Path, resumed: bool) -> EventWriter | None:
+def _start_writing(cfg: DictConfig, tasks: list[_Task], out: Path, resumed: bool, log) -> SummaryWriter | None:
     """Rank 0, in the claimed run folder: the configuration, the starting model (a run that
     starts from its initialisation), the metrics logs and the TensorBoard writer."""
     atomic_write(out / "config.yaml", lambda fh: fh.write(OmegaConf.to_yaml(cfg).encode()))
@@ -275,11 +280,11 @@ def _start_writing(cfg: DictConfig, tasks: list[_Task], out: Path, resumed: bool
         save_spin_checkpoint(unwrap(tasks[0].trainer.model), out / START_MODEL)  # rank 0's: DDP broadcasts it
     for task in tasks:
         task.metrics = _MetricsLog(out / f"metrics_{task.name}.csv", keep_until=task.done)
-    return EventWriter(out / "tensorboard") if cfg.tensorboard else None
+    return open_event_writer(out / "tensorboard", log) if cfg.tensorboard else None
 
 
 def _loop(cfg: DictConfig, tasks: list[_Task], generator: torch.Generator, body: BodyModel, out: Path,
-          ckpt_path: Path, events: EventWriter | None, ctx: DistContext) -> None:
+          ckpt_path: Path, events: SummaryWriter | None, ctx: DistContext) -> None:
     """Step the tasks until each has done its iterations, logging, drawing and checkpointing
     (every process steps and checkpoints together; rank 0 alone writes)."""
 
@@ -305,14 +310,14 @@ def _loop(cfg: DictConfig, tasks: list[_Task], generator: torch.Generator, body:
             rate = (task.done - first[task.name]) * task.batch_size * ctx.world_size / (time.perf_counter() - started)
             task.metrics.write(task.done, terms, samples_per_s=rate)
             if events:
-                events.add_scalars({f"{task.name}/{k}": v for k, v in {**terms, "samples_per_s": rate}.items()},
-                                   task.done)
+                for key, value in {**terms, "samples_per_s": rate}.items():
+                    events.add_scalar(f"{task.name}/{key}", value, task.done)
         if ctx.is_main and task.name == "mocap_spin" and (task.done % cfg.mocap_spin.picture_every == 0 or finished):
             out_model, pred = task.trainer.last_output
             picture = overlay_picture(task.trainer.last_batch.images, pred.vertices, out_model.camera, body.faces)
             write_png(out / "pictures" / f"step_{task.done:06d}.png", picture)
             if events:
-                events.add_image("mocap_spin/predictions", picture, task.done)
+                events.add_image("mocap_spin/predictions", picture, task.done, dataformats="HWC")
         if task.done % task.checkpoint_every == 0 or all(t.done == t.iterations for t in tasks):
             checkpoint()
         if ctx.is_main and task.name == "mocap_spin" and finished:
