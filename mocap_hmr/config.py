@@ -109,7 +109,7 @@ class PoseBertConfig:
     # starting pose, where it sits (blocks | top),
     # shared across blocks, its iterations per block, the positional table (input | every_block | none)
     start: str = "mean"  # mean (the paper's) | input | smoothed: the regressor's starting pose
-    start_sigma: float = 2.0  # start=smoothed: Gaussian width in frames
+    start_sigma: float = 3.0  # start=smoothed: Gaussian width in frames (about the tuned 11-frame average's)
     canonical_root: bool = False  # see each window in the frame of its centre frame's root: orientation-equivariant
     regressor: str = "blocks"
     share_regressor: bool = True

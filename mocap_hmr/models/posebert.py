@@ -240,7 +240,7 @@ class PoseBERT(nn.Module):
     def __init__(self, max_len: int = 16, dim: int = 512, depth: int = 4, heads: int = 8, hidden: int = 512,
                  dropout: float = 0.1, feed_forward: bool = False, regressor: str = "blocks",
                  share_regressor: bool = True, regressor_iterations: int = 1, positional_encoding: str = "input",
-                 start: str = "mean", start_sigma: float = 2.0, canonical_root: bool = False, input: str = "smpl",
+                 start: str = "mean", start_sigma: float = 3.0, canonical_root: bool = False, input: str = "smpl",
                  skeleton: list | None = None,
                  init_pose: torch.Tensor | None = None):
         super().__init__()
