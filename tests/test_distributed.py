@@ -91,8 +91,10 @@ def test_torchrun_trains_and_rank_0_alone_writes_the_run_folder(ddp_run):
     assert state["done"] == {"mocap_spin": 2, "posebert": 2}
     assert not any(k.startswith("module.") for k in state["mocap_spin"]["model"])  # single-process layout
     ranks = state["rng_ranks"]
-    assert len(ranks) == 2 and torch.equal(ranks[0]["generator"], state["rng"]["generator"])
-    assert not torch.equal(ranks[0]["generator"], ranks[1]["generator"])
+    assert len(ranks) == 2 and ranks[0]["generators"].keys() == {"mocap_spin", "posebert"}
+    for task in ("mocap_spin", "posebert"):
+        assert torch.equal(ranks[0]["generators"][task], state["rng"]["generators"][task])
+        assert not torch.equal(ranks[0]["generators"][task], ranks[1]["generators"][task])
     assert (run / "posebert.pt").is_file() and (run / "mocap_spin.pt").is_file()
 
 

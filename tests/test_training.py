@@ -311,3 +311,17 @@ def test_precision_decides_autocast(tiny_corpus, tmp_path, monkeypatch):
         trainer.autocast = autocast_dtype(cfg.mocap_spin.precision, as_if)  # the decision a CUDA trainer makes
         trainer.losses(trainer.batch(torch.Generator().manual_seed(0)))
     assert seen == [("cpu", torch.bfloat16, True), ("cpu", None, False)]
+
+
+def test_each_task_draws_from_its_own_stream(tiny_corpus, tmp_path):
+    """MoCap-SPIN's sampler stream does not depend on PoseBERT's settings or step count."""
+    states = []
+    for name, posebert in (("short", {"posebert.enabled": True, "posebert.iterations": 2}),
+                           ("long", {"posebert.enabled": True, "posebert.iterations": 7, "posebert.window": 4}),
+                           ("none", {})):
+        out = tmp_path / name
+        train(config(tiny_corpus, out, **{"mocap_spin.iterations": 3, **posebert}), log=lambda m: None)
+        states.append(load_checkpoint(out / "checkpoints" / "last.pt")["rng"]["generators"])
+    assert torch.equal(states[0]["mocap_spin"], states[1]["mocap_spin"])
+    assert torch.equal(states[0]["mocap_spin"], states[2]["mocap_spin"])
+    assert not torch.equal(states[0]["posebert"], states[1]["posebert"])

@@ -14,7 +14,8 @@ as TensorBoard events, one file per start of the run, where the tensorboard pack
 installed: ``training.tensorboard``; ``tensorboard=false`` turns it off).
 
 ``torchrun --nproc_per_node=N train.py``: N processes (``training.distributed``), each on its
-own batches of the per-process batch sizes, drawn from its own generator, with the models in
+own batches of the per-process batch sizes, drawn from its own generators (one per task:
+``task_seed``), with the models in
 DDP; metrics are averaged over the processes and ``samples_per_s`` counts them all; rank 0
 alone writes the run folder; the checkpoint keeps every rank's RNG states (``rng_ranks``).
 """
@@ -109,25 +110,30 @@ def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=pr
     return synthetic, reference
 
 
-def _rng_state(generator: torch.Generator) -> dict:
-    state = {"generator": generator.get_state(), "torch": torch.get_rng_state()}
+def _rng_state(tasks: list[_Task]) -> dict:
+    state = {"generators": {t.name: t.generator.get_state() for t in tasks}, "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
 
 
-def _restore_rng(generator: torch.Generator, state: dict) -> None:
-    generator.set_state(state["generator"])
+def _restore_rng(tasks: list[_Task], state: dict, log) -> None:
+    if "generators" in state:
+        for task in tasks:
+            task.generator.set_state(state["generators"][task.name])
+    else:
+        log("the checkpoint holds one sampler stream for all tasks (an earlier version): each task's stream "
+            "restarts from its seed")
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def _resume_rng(generator: torch.Generator, state: dict, ctx: DistContext, log) -> None:
+def _resume_rng(tasks: list[_Task], state: dict, ctx: DistContext, log) -> None:
     """This rank's RNG states from the checkpoint; a rank it has none for keeps its fresh seed."""
     saved = state.get("rng_ranks", [state["rng"]])  # checkpoints from before rng_ranks: one process
     if ctx.rank < len(saved):
-        _restore_rng(generator, saved[ctx.rank])
+        _restore_rng(tasks, saved[ctx.rank], log)
     before, now = len(saved), ctx.world_size
     if before != now:
         log(f"the checkpoint was written by {before} process(es), this run has {now}: models, optimizers and "
@@ -171,6 +177,9 @@ class _MetricsLog:
             writer.writerow(row)
 
 
+TASK_SEED_OFFSETS = {"mocap_spin": 0, "posebert": 0x5DEECE66D}  # far from every rank's seed (distributed.rank_seed)
+
+
 @dataclass
 class _Task:
     """One model being trained: its trainer, step budget, log and progress."""
@@ -181,6 +190,7 @@ class _Task:
     batch_size: int
     log_every: int
     checkpoint_every: int
+    generator: torch.Generator | None = None  # the task's own sampler stream (see task_seed)
     metrics: _MetricsLog | None = None
     done: int = 0
 
@@ -192,6 +202,13 @@ class _Task:
 def load_motion(cfg: DictConfig, device: torch.device, log=print) -> MotionIndex:
     """The configured motion index (or the procedural corpus) on ``device``."""
     return load_index(cfg.motion.index or default_motion_index(fps=cfg.motion.fps, log=log), device=device)
+
+
+def task_seed(seed: int, task: str) -> int:
+    """The seed of a task's sampler stream: MoCap-SPIN's is the process's seed itself, PoseBERT's
+    a fixed offset of it, so that neither task's batches depend on how many steps, or which
+    settings, the other one has."""
+    return (seed + TASK_SEED_OFFSETS[task]) % 2**64
 
 
 def _tasks(cfg: DictConfig, body: BodyModel, ctx: DistContext, log) -> list[_Task]:
@@ -237,13 +254,14 @@ def _train(cfg: DictConfig, ctx: DistContext, log) -> Path:
     state = load_checkpoint(ckpt_path, device) if cfg.resume else None
     seed = rank_seed(cfg.seed, ctx.rank)
     torch.manual_seed(seed)
-    generator = torch.Generator(device=device).manual_seed(seed)
     with main_first(ctx):  # rank 0 builds what the cache lacks (stand-in body, corpora), the others read it
         body = BodyModel(resolve_body_model(cfg.body.model_path, log=log)).to(device)
         tasks = _tasks(cfg, body, ctx, log)
     if not tasks:
         log("mocap_spin.enabled=false and posebert.enabled=false: nothing to train")
         return out
+    for task in tasks:
+        task.generator = torch.Generator(device=device).manual_seed(task_seed(seed, task.name))
     if ctx.world_size > 1:
         log(f"{ctx.world_size} processes on {device.type}; batch sizes are per process: "
             + ", ".join(f"{t.name} {ctx.world_size} x {t.batch_size}" for t in tasks)
@@ -252,7 +270,7 @@ def _train(cfg: DictConfig, ctx: DistContext, log) -> Path:
         for task in tasks:
             task.trainer.load_state_dict(state[task.name])
             task.done = state["done"][task.name]
-        _resume_rng(generator, state, ctx, log)
+        _resume_rng(tasks, state, ctx, log)
         log(f"resumed from {ckpt_path} at " + ", ".join(f"{t.name} step {t.done}" for t in tasks))
     for task in tasks:
         task.trainer.model = wrap(task.trainer.model, ctx)
@@ -260,7 +278,7 @@ def _train(cfg: DictConfig, ctx: DistContext, log) -> Path:
         try:
             events = _start_writing(cfg, tasks, out, resumed=state is not None, log=log) if ctx.is_main else None
             try:
-                _loop(cfg, tasks, generator, body, out, ckpt_path, events, ctx)
+                _loop(cfg, tasks, body, out, ckpt_path, events, ctx)
             finally:
                 if events is not None:
                     events.close()
@@ -283,13 +301,13 @@ def _start_writing(cfg: DictConfig, tasks: list[_Task], out: Path, resumed: bool
     return open_event_writer(out / "tensorboard", log) if cfg.tensorboard else None
 
 
-def _loop(cfg: DictConfig, tasks: list[_Task], generator: torch.Generator, body: BodyModel, out: Path,
-          ckpt_path: Path, events: SummaryWriter | None, ctx: DistContext) -> None:
+def _loop(cfg: DictConfig, tasks: list[_Task], body: BodyModel, out: Path, ckpt_path: Path,
+          events: SummaryWriter | None, ctx: DistContext) -> None:
     """Step the tasks until each has done its iterations, logging, drawing and checkpointing
     (every process steps and checkpoints together; rank 0 alone writes)."""
 
     def checkpoint() -> None:
-        rng = gather(_rng_state(generator))
+        rng = gather(_rng_state(tasks))
         if ctx.is_main:
             save_checkpoint(ckpt_path, {"done": {t.name: t.done for t in tasks},
                                         **{t.name: t.trainer.state_dict() for t in tasks},
@@ -300,7 +318,7 @@ def _loop(cfg: DictConfig, tasks: list[_Task], generator: torch.Generator, body:
     steps = range(sum(t.done for t in tasks), total)
     for _ in progress(steps, len(steps), "training", unit="steps") if ctx.is_main else steps:
         task = min((t for t in tasks if t.done < t.iterations), key=lambda t: t.fraction)
-        terms = mean_over_processes(task.trainer.step(generator), ctx.device)  # every process stops on NaN
+        terms = mean_over_processes(task.trainer.step(task.generator), ctx.device)  # every process stops on NaN
         if not all(math.isfinite(v) for v in terms.values()):
             raise MocapHMRError(f"{task.name}: the loss became {terms['loss']} at step {task.done + 1}; training "
                                 f"stopped and this state was not saved (the last checkpoint, if any, is {ckpt_path})")
