@@ -40,3 +40,18 @@ def tiny_corpus(tiny_body_dir, tmp_path_factory):
     patch.setenv("MOCAP_HMR_CACHE", str(cache))
     yield tiny_body_dir, default_motion_index(minutes=0.5, root=cache / "motion", log=lambda m: None)
     patch.undo()
+
+
+@pytest.fixture(scope="session")
+def jittered_posebert():
+    """A small PoseBERT with every weight moved off its initial value (so it does not simply
+    return its starting pose), for the smoothing and refinement tests."""
+    from mocap_hmr.models.posebert import build_posebert
+
+    model = build_posebert("paper", dim=32, depth=2, heads=2, hidden=24, max_len=8)
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn(p.shape, generator=gen))
+    return model.eval()
+

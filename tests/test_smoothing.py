@@ -13,19 +13,13 @@ import pytest
 import torch
 
 from mocap_hmr.geometry import axis_angle_to_matrix
-from mocap_hmr.models.posebert import build_posebert
 from mocap_hmr.smoothers import make_smoother
 from mocap_hmr.smoothing import PredictionsFileError, acceleration, read_predictions, smooth_file
 
 
 @pytest.fixture(scope="module")
-def model():
-    model = build_posebert("paper", dim=32, depth=2, heads=2, hidden=24, max_len=8)
-    gen = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.05 * torch.randn(p.shape, generator=gen))
-    return model.eval()
+def model(jittered_posebert):
+    return jittered_posebert
 
 
 @pytest.fixture(scope="module")

@@ -270,21 +270,12 @@ def denoising_set(sequences: int = 64, frames: int = 64, fps: float = 30.0, nois
 
 
 @dataclass
-class GeneralisationSet:
-    """Like ``DenoisingSet`` (same fields and corruption), S = groups x windows; group (S,) str:
+class GeneralisationSet(DenoisingSet):
+    """A ``DenoisingSet`` (same fields and corruption), S = groups x windows; group (S,) str:
     the window's procedural family, or ``TURNED`` for a window of any family turned by a
     uniformly random rotation (in ``clean`` and ``noisy`` alike)."""
 
-    clean: torch.Tensor
-    noisy: torch.Tensor
-    observed: torch.Tensor
-    swapped: torch.Tensor
-    betas: torch.Tensor
-    frame: torch.Tensor
     group: np.ndarray
-    fps: float
-    meta: dict
-    path: Path
 
 
 def generalisation_motion_index(fps: float = 30.0, log: Callable[[str], None] = print) -> Path:
