@@ -1,9 +1,11 @@
 """Before/after video frames of a smoothed motion: the input and the refined poses side by
 side on the body in use, with the jitter measures written on them.
 
-Both halves are seen by one fixed camera for the whole sequence (facing the body's front at
-the first frame, framed on the extent of every frame of both motions), so every movement on
-screen is the motion's own: the jitter of the input shows as shaking, not as reframing.
+Both halves are seen by one fixed camera for the whole sequence (in the frame of the input's
+first root rotation, so that the body stands upright and faces the camera, turned by ``yaw``,
+at the first frame whether its poses are in a Y-up world frame or in an image model's camera
+frame; framed on the extent of every frame of both motions), so every movement on screen is
+the motion's own: the jitter of the input shows as shaking, not as reframing.
 The root translation is left out (the pelvis stays put), so the poses are compared alone.
 """
 
@@ -48,7 +50,7 @@ def side_by_side_frames(body: BodyModel, before: torch.Tensor, after: torch.Tens
     input frame shows the last observed one."""
     n = before.shape[0]
     before = hold_unobserved(before)
-    to_cam = FLIP @ tait_bryan(torch.tensor([yaw]), torch.zeros(1), torch.zeros(1))[0]
+    to_cam = FLIP @ tait_bryan(torch.tensor([yaw]), torch.zeros(1), torch.zeros(1))[0] @ before[0, 0].T
     verts = torch.stack([_vertices(body, before), _vertices(body, after)]) @ to_cam.T  # (2, N, V, 3)
     lo, hi = verts.flatten(0, 2).amin(0), verts.flatten(0, 2).amax(0)
     extent = float((hi - lo)[:2].max())
