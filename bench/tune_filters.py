@@ -26,8 +26,7 @@ from mocap_hmr.body.standin import resolve_body_model  # noqa: E402
 from mocap_hmr.data.default_corpus import default_motion_index  # noqa: E402
 from mocap_hmr.data.motion_index import load_index  # noqa: E402
 from mocap_hmr.evaluation.embedded import corrupt, random_windows  # noqa: E402
-from mocap_hmr.evaluation.smoothing_eval import last_seen  # noqa: E402
-from mocap_hmr.filters import filter_rotations  # noqa: E402
+from mocap_hmr.filters import filter_rotations, last_observed  # noqa: E402
 from mocap_hmr.geometry import axis_angle_to_matrix  # noqa: E402
 from samplers.cameras import FLIP, CameraSampler  # noqa: E402
 
@@ -69,7 +68,7 @@ def main() -> None:
     clean, noisy, observed = validation_windows(args.windows, args.frames)
     with torch.no_grad():
         rest = BodyModel(resolve_body_model(None))(torch.zeros(1, 24, 3)).joints[0]
-    held = noisy[torch.arange(len(noisy))[:, None], last_seen(observed)]
+    held = noisy[torch.arange(len(noisy))[:, None], last_observed(observed)]
     joint, accel = errors(held, clean, rest)
     print(f"corrupted input: joint error {joint:.1f} mm, accel {accel:.1f}")
     hidden = torch.where(observed[..., None, None, None], noisy, float("nan"))

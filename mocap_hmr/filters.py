@@ -106,8 +106,17 @@ def _interpolate(values: np.ndarray, seen: np.ndarray) -> np.ndarray:
 
 def _hold(values: np.ndarray, seen: np.ndarray) -> np.ndarray:
     """(N, K) -> every unobserved row replaced by the last observed one (the first, before any)."""
-    last = np.maximum.accumulate(np.where(seen, np.arange(len(values)), -1))
-    return values[np.where(last < 0, np.argmax(seen), last)]
+    return values[last_observed(torch.from_numpy(seen)).numpy()]
+
+
+def last_observed(observed: torch.Tensor) -> torch.Tensor:
+    """(..., T) bool -> (..., T) int64: the index of the latest observed frame at or before each
+    frame (the first observed one before any is seen; 0 in a sequence with none)."""
+    t = observed.shape[-1]
+    steps = torch.arange(t, device=observed.device)
+    seen = torch.where(observed, steps, -1).cummax(-1).values
+    first = torch.where(observed.any(-1), observed.to(torch.uint8).argmax(-1), 0)
+    return torch.where(seen < 0, first[..., None], seen)
 
 
 def _average(values: np.ndarray, window: int, mode: str) -> np.ndarray:

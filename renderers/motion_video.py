@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from mocap_hmr.body import BodyModel
+from mocap_hmr.filters import last_observed
 from renderers.body_preview import shade
 from renderers.plots import draw_text
 from renderers.rasterize import rasterize
@@ -38,8 +39,7 @@ def hold_unobserved(rotmat: torch.Tensor) -> torch.Tensor:
     finite = torch.isfinite(rotmat.flatten(1)).all(1)
     if not bool(finite.any()):
         return torch.eye(3).expand_as(rotmat).clone()
-    index = torch.where(finite, torch.arange(len(rotmat)), -1).cummax(0).values
-    return rotmat[torch.where(index >= 0, index, int(finite.nonzero()[0]))]
+    return rotmat[last_observed(finite)]
 
 
 def side_by_side_frames(body: BodyModel, before: torch.Tensor, after: torch.Tensor, labels: tuple[str, str],

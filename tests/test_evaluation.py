@@ -15,7 +15,6 @@ from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import refine_tracks
 from mocap_hmr.evaluation.predict import cached_predictions
 from mocap_hmr.evaluation.run import evaluate, smpl_protocol
-from mocap_hmr.evaluation.smoothing_eval import last_seen
 from mocap_hmr.models.posebert import build_posebert
 from mocap_hmr.posebert import refine
 from mocap_hmr.smoothers import make_smoother
@@ -87,13 +86,6 @@ def test_prediction_cache_recomputes_on_a_new_key_or_a_cut_file(tmp_path):
     (tmp_path / "a.npz").write_bytes((tmp_path / "a.npz").read_bytes()[:100])
     assert cached_predictions(tmp_path, "a", "k2", compute)[1] is False
     assert len(calls) == 3
-
-
-def test_last_seen_holds_the_previous_observed_frame():
-    observed = torch.tensor([[False, True, False, False, True], [True, True, False, True, False],
-                             [False, False, False, False, False]])
-    expected = torch.tensor([[1, 1, 1, 1, 4], [0, 1, 1, 3, 3], [0, 0, 0, 0, 0]])
-    assert torch.equal(last_seen(observed), expected)
 
 
 def test_refine_tracks_puts_gaps_back_into_the_timeline():

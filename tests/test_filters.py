@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from mocap_hmr.errors import MocapHMRError
-from mocap_hmr.filters import DEFAULTS, FILTERS, filter_rotations, nearest_rotation
+from mocap_hmr.filters import DEFAULTS, FILTERS, filter_rotations, last_observed, nearest_rotation
 from mocap_hmr.geometry import axis_angle_to_matrix
 
 
@@ -119,3 +119,10 @@ def test_bad_settings_and_inputs():
         filter_rotations(torch.zeros(10, 72), "average")
     short = filter_rotations(noisy(4), "savgol")  # shorter than the window: the longest odd window it holds
     assert short.shape == (4, 24, 3, 3) and torch.isfinite(short).all()
+
+
+def test_last_observed_holds_the_previous_observed_frame():
+    observed = torch.tensor([[False, True, False, False, True], [True, True, False, True, False],
+                             [False, False, False, False, False]])
+    expected = torch.tensor([[1, 1, 1, 1, 4], [0, 1, 1, 3, 3], [0, 0, 0, 0, 0]])
+    assert torch.equal(last_observed(observed), expected)

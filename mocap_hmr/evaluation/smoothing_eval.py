@@ -16,19 +16,11 @@ from mocap_hmr.body import BodyModel
 from mocap_hmr.evaluation.benchmark_eval import refine_tracks
 from mocap_hmr.evaluation.results import Result
 from mocap_hmr.evaluation.scoring import body_points, score_frames, sequence_accel_error
+from mocap_hmr.filters import last_observed
 from mocap_hmr.metrics import Protocol
 from mocap_hmr.smoothers import Smoother
 
 INPUT = "corrupted input"
-
-
-def last_seen(observed: torch.Tensor) -> torch.Tensor:
-    """(S, T) bool -> (S, T) index of the latest observed frame at or before each frame (the
-    first observed one before any is seen; frame 0 when a sequence has none)."""
-    t = observed.shape[1]
-    seen = torch.where(observed, torch.arange(t), -1).cummax(1).values
-    first = torch.where(observed.any(1), observed.float().argmax(1), 0)
-    return torch.where(seen < 0, first[:, None], seen)
 
 
 def score_smoothers(clean: torch.Tensor, noisy: torch.Tensor, observed: torch.Tensor, betas: torch.Tensor,
@@ -39,7 +31,7 @@ def score_smoothers(clean: torch.Tensor, noisy: torch.Tensor, observed: torch.Te
     name each sequence is scored under; description: protocol extras (fps, the set's params).
     ``with_vertices``: also MPVPE (memory: one group's meshes per method at a time)."""
     s, t = observed.shape
-    held = noisy[torch.arange(s)[:, None], last_seen(observed)]
+    held = noisy[torch.arange(s)[:, None], last_observed(observed)]
     hidden = torch.where(observed[..., None, None, None], noisy, float("nan"))
     frames = np.arange(t)
     outputs = {INPUT: held}
