@@ -8,14 +8,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.imageio import denormalize_images
 from renderers.drawing import draw_discs, grid
-from renderers.synthetic import SyntheticBatch, SyntheticRenderer
+from renderers.synthetic import SyntheticRenderer
 
 JOINT_COLOUR = (40, 220, 60)
 
 
-def to_pictures(batch: SyntheticBatch, with_joints: bool) -> np.ndarray:
+def to_pictures(batch: CropBatch, with_joints: bool) -> np.ndarray:
     """(B, S, S, 3) uint8 pictures of a batch (normalization undone), visible joints as dots."""
     images = (denormalize_images(batch.images) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
     if with_joints:

@@ -17,12 +17,13 @@ upper-body crop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 from mocap_hmr.body import SPIN_JOINT_NAMES, BodyModel
+from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_axis_angle
 from mocap_hmr.imageio import normalize_images
@@ -41,41 +42,6 @@ _BELOW_HIPS = tuple(i for i, n in enumerate(SPIN_JOINT_NAMES) if any(k in n for 
 _BELOW_KNEES = tuple(i for i in _BELOW_HIPS if "Knee" not in SPIN_JOINT_NAMES[i])
 
 
-@dataclass
-class SyntheticBatch:
-    """A rendered batch, with the fields the real-data loader yields.
-
-    images (B, 3, S, S) normalized; masks (B, 1, S, S) in {0, 1}; joints2d (B, 49, 3):
-    normalized crop coordinates + visibility; joints3d (B, 49, 3) camera frame, metres;
-    joints3d_conf (B, 49): each 3D joint's confidence (1 for renderings; 0 where a real
-    dataset does not annotate the joint);
-    pose (B, 24, 3) axis-angle with the root in the camera frame; betas (B, 10); camera
-    (B, 3): SPIN's weak-perspective [s, tx, ty]; cam_t (B, 3): translation of the posed
-    body (no transl) into the camera frame; focal, principal (B, 2): the crop's pinhole
-    intrinsics in pixels; crop_kind (B,): FULL / TO_HIPS / TO_KNEES; has_smpl, has_3d (B,)
-    bool: whether pose/betas and joints3d are known (always for renderings; real samples
-    carry zeros in the fields they do not have).
-    """
-
-    images: torch.Tensor
-    masks: torch.Tensor
-    joints2d: torch.Tensor
-    joints3d: torch.Tensor
-    joints3d_conf: torch.Tensor
-    pose: torch.Tensor
-    betas: torch.Tensor
-    camera: torch.Tensor
-    cam_t: torch.Tensor
-    focal: torch.Tensor
-    principal: torch.Tensor
-    crop_kind: torch.Tensor
-    has_smpl: torch.Tensor
-    has_3d: torch.Tensor
-
-    def to(self, device) -> SyntheticBatch:
-        return SyntheticBatch(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
-
-
 def weak_perspective(cam_t: torch.Tensor, focal: torch.Tensor, principal: torch.Tensor, size: int) -> torch.Tensor:
     """SPIN's [s, tx, ty] for a body at ``cam_t`` seen with these intrinsics in a crop of
     ``size`` px: s = 2 f / (S t_z), and the principal point's offset from the crop centre
@@ -89,7 +55,7 @@ def weak_perspective(cam_t: torch.Tensor, focal: torch.Tensor, principal: torch.
 class Scene:
     """Bodies placed before their cameras: verts (n, V, 3), joints (n, 49, 3) camera frame;
     focal, principal (n, 2) crop intrinsics; crop_kind (n,); pose (n, 24, 3) root in the
-    camera frame; cam_t (n, 3) (see ``SyntheticBatch``)."""
+    camera frame; cam_t (n, 3) (see ``CropBatch``)."""
 
     verts: torch.Tensor
     joints: torch.Tensor
@@ -101,7 +67,7 @@ class Scene:
 
 
 class SyntheticRenderer:
-    """Renders ``SyntheticBatch``es of ``image_size`` px crops on the device of ``body``."""
+    """Renders ``CropBatch``es of ``image_size`` px crops on the device of ``body``."""
 
     def __init__(self, body: BodyModel, poses: PoseSampler, textures: TextureSampler,
                  backgrounds: BackgroundSampler, cameras: CameraSampler | None = None,
@@ -121,14 +87,14 @@ class SyntheticRenderer:
         self.vt = torch.as_tensor(body.uv[0], dtype=torch.float32, device=device)
         self.ft = torch.as_tensor(body.uv[1], dtype=torch.long, device=device)
 
-    def render(self, n: int, generator: torch.Generator) -> SyntheticBatch:
+    def render(self, n: int, generator: torch.Generator) -> CropBatch:
         """A batch of ``n`` random renderings."""
         frames = self.poses.sample(n, generator)
         cams = self.cameras.sample(n, generator)
         return self.render_views(frames["pose"], frames["betas"], cams["R"], cams["focal"], generator)
 
     def render_views(self, pose: torch.Tensor, betas: torch.Tensor, view: torch.Tensor, focal: torch.Tensor,
-                     generator: torch.Generator) -> SyntheticBatch:
+                     generator: torch.Generator) -> CropBatch:
         """pose (n, 24, 3) Y-up world; betas (n, 10); view (n, 3, 3) view rotations; focal (n,)
         in units of the image size. Crops, textures, lights and backgrounds are drawn here."""
         scene = self.place(pose, betas, view, focal, generator)
@@ -136,7 +102,7 @@ class SyntheticRenderer:
         images, masks = self.shade(scene.verts, frags, generator)
         if self.augment is not None:
             images = self.augment(images, generator)
-        return SyntheticBatch(
+        return CropBatch(
             images=normalize_images(images), masks=masks,
             joints2d=self._joints2d(scene.joints, frags, scene.focal, scene.principal, scene.crop_kind),
             joints3d=scene.joints, joints3d_conf=scene.joints.new_ones(scene.joints.shape[:2]),

@@ -10,6 +10,7 @@ import torch
 
 from mocap_hmr.body import BodyModel
 from mocap_hmr.cli import main
+from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.embedded import image_test_set, reference_style_renderer
 from mocap_hmr.evaluation.results import Result
@@ -22,7 +23,6 @@ from mocap_hmr.studies.rerender import render_scenes, stored_scenes
 from mocap_hmr.studies.scores import Scores, paired_delta
 from mocap_hmr.studies.settings import load_study_config
 from mocap_hmr.studies.streams import SharedStream
-from renderers.synthetic import SyntheticBatch
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +129,8 @@ class _Counter:
     def render(self, n, generator):
         self.calls += 1
         value = torch.rand(n, generator=generator)
-        fields = {k: torch.zeros(n, 1) for k in SyntheticBatch.__dataclass_fields__}
-        return SyntheticBatch(**{**fields, "images": value[:, None]})
+        fields = {k: torch.zeros(n, 1) for k in CropBatch.__dataclass_fields__}
+        return CropBatch(**{**fields, "images": value[:, None]})
 
 
 @pytest.mark.parametrize("budget", [0, 2**20])

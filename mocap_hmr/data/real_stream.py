@@ -1,5 +1,5 @@
 """Batches of real images (SPIN's datasets) for the real half of MoCap-SPIN batches, through
-a DataLoader with worker processes, prefetching and pinned memory, in ``SyntheticBatch``'s fields.
+a DataLoader with worker processes, prefetching and pinned memory, in ``CropBatch``'s fields.
 
 Mixing: each dataset may be given a *share* of the real half (SPIN's MixedDataset: H36M 0.3,
 MPI-INF-3DHP 0.1); datasets without one split what is left in proportion to their sizes (SPIN's
@@ -26,9 +26,9 @@ from collections.abc import Callable, Sequence
 import torch
 from torch.utils.data import ConcatDataset, DataLoader, Dataset, default_collate
 
+from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.data.spin_dataset import DatasetError, SpinDataset
 from mocap_hmr.data.spin_fits import FitCheck
-from renderers.synthetic import SyntheticBatch
 
 
 def sample_weights(sizes: Sequence[int], shares: Sequence[float | None]) -> torch.Tensor | None:
@@ -145,7 +145,7 @@ class RealImageStream:
         # saved by another number of processes: from the last whole step of this many before it
         self.batch = state["batch"] // self.world_size * self.world_size
 
-    def render(self, n: int, generator: torch.Generator | None = None) -> SyntheticBatch:
+    def render(self, n: int, generator: torch.Generator | None = None) -> CropBatch:
         if n != self.batch_size:
             raise ValueError(f"this real-image stream yields batches of {self.batch_size}, not {n}")
         sample = {k: v.to(self.device, non_blocking=True) for k, v in self._next().items()}
@@ -155,7 +155,7 @@ class RealImageStream:
         pose, betas = pose * has_smpl[:, None, None], betas * has_smpl[:, None]
         size = sample["images"].shape[-1]
         zeros = torch.zeros(n, 3, device=self.device)
-        return SyntheticBatch(
+        return CropBatch(
             images=sample["images"], masks=torch.zeros(n, 1, size, size, device=self.device),
             joints2d=sample["joints2d"], joints3d=sample["joints3d"], joints3d_conf=sample["joints3d_conf"],
             pose=pose, betas=betas, camera=zeros, cam_t=zeros, focal=zeros[:, :2], principal=zeros[:, :2],

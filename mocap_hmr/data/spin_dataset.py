@@ -7,7 +7,7 @@ a confidence column (0 for joints the dataset does not annotate), ``pose`` (72,)
 (10,) SMPL parameters with ``has_smpl``. SPIN's fits of the dataset (``<dataset>_fits.npy``,
 (N, 82): pose 72 + betas 10) may be given alongside: samples without SMPL parameters then
 carry their fit, flagged ``has_fit`` (``spin_fits.FitCheck`` decides, per batch, whether it
-supervises). Samples come out in the fields of ``SyntheticBatch`` so the training step never
+supervises). Samples come out in the fields of ``CropBatch`` so the training step never
 asks where a sample came from.
 
 Augmentation (SPIN's ``augm_params``): flip with probability 0.5 (joints swap sides through
@@ -94,7 +94,7 @@ def read_fits(path: str | Path, n: int) -> np.ndarray:
 
 
 class SpinDataset(torch.utils.data.Dataset):
-    """Augmented crops of a SPIN dataset; ``dataset[i]`` is a dict of SyntheticBatch fields
+    """Augmented crops of a SPIN dataset; ``dataset[i]`` is a dict of CropBatch fields
     for one sample (images (3, S, S) normalized, joints2d (49, 3), joints3d (49, 3) with the
     24 ground-truth joints at 25..48, joints3d_conf (49,), pose (24, 3), betas (10,),
     has_smpl, has_3d) and has_fit. ``fits``: SPIN's fits file of this dataset, or None.

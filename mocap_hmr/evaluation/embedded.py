@@ -84,7 +84,7 @@ class EmbeddedBenchmarkError(MocapHMRError, ValueError):
 
 @dataclass
 class RenderedTestSet:
-    """Renderings and their ground truth, as ``SyntheticBatch`` holds them (the shapes are the
+    """Renderings and their ground truth, as ``CropBatch`` holds them (the shapes are the
     subclasses'): images normalized as HMR takes them; pose axis-angle, root in the camera
     frame; betas; camera weak perspective [s, tx, ty]; cam_t; focal, principal crop
     intrinsics in pixels; crop_kind (all FULL); view Tait-Bryan view rotations; view_focal

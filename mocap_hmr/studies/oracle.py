@@ -21,6 +21,7 @@ from __future__ import annotations
 import torch
 from omegaconf import DictConfig
 
+from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
 from mocap_hmr.evaluation.embedded import image_test_set, reference_style_renderer
@@ -39,7 +40,7 @@ from mocap_hmr.studies.variants import (
     starting_model,
     train_repeats,
 )
-from renderers.synthetic import SyntheticBatch, SyntheticRenderer
+from renderers.synthetic import SyntheticRenderer
 from samplers.poses import PoseSampler
 
 NAME = "oracle"
@@ -56,12 +57,12 @@ SOURCES = {DEFAULT: "poses of the training motion, the renderer's cameras, crops
 
 class OracleSource:
     """Renderings of test scenes drawn uniformly (with replacement), up to ``level`` of
-    ``ORACLE_LEVELS``: ``render(n, generator) -> SyntheticBatch`` like the renderer's."""
+    ``ORACLE_LEVELS``: ``render(n, generator) -> CropBatch`` like the renderer's."""
 
     def __init__(self, renderer: SyntheticRenderer, scenes: StoredScenes, level: str, poses: PoseSampler):
         self.renderer, self.scenes, self.level, self.poses = renderer, scenes, ORACLE_LEVELS.index(level), poses
 
-    def render(self, n: int, generator: torch.Generator) -> SyntheticBatch:
+    def render(self, n: int, generator: torch.Generator) -> CropBatch:
         pick = torch.randint(len(self.scenes), (n,), generator=generator, device=self.scenes.pose.device)
         if self.level >= ORACLE_LEVELS.index("camera"):
             return render_scenes(self.renderer, self.scenes, pick, generator)

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import torch
 
+from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.evaluation.embedded import ImageTestSet
 from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_axis_angle
-from renderers.synthetic import SyntheticBatch, SyntheticRenderer
+from renderers.synthetic import SyntheticRenderer
 from samplers.cameras import FLIP
 
 
@@ -68,7 +69,7 @@ class FixedCrops:
 
 def render_scenes(renderer: SyntheticRenderer, scenes: StoredScenes, pick: torch.Tensor,
                   generator: torch.Generator, view: torch.Tensor | None = None, focal: torch.Tensor | None = None,
-                  pose: torch.Tensor | None = None) -> SyntheticBatch:
+                  pose: torch.Tensor | None = None) -> CropBatch:
     """Samples ``pick`` (n,) of ``scenes`` rendered by ``renderer`` in their stored crops; ``view``
     (n, 3, 3), ``focal`` (n,) and ``pose`` (n, 24, 3) replace the stored ones where given (the
     crops are then the renderer's own, as a box only fits its own camera)."""

@@ -2,7 +2,7 @@
 
 Every variant of a study is trained on the same sequence of samples: a ``SharedStream``
 wraps a batch source (the renderer, the reference domain, SPIN's datasets: anything with
-``render(n, generator) -> SyntheticBatch``), draws full batches of ``width`` samples from a
+``render(n, generator) -> CropBatch``), draws full batches of ``width`` samples from a
 generator of its own (the trainer's generator is ignored), and hands out the first ``n``
 samples of batch t at the variant's t-th call. Batches are kept in memory while they fit the
 budget, so later variants replay them instead of rendering again; past it, ``rewind``
@@ -18,17 +18,17 @@ from dataclasses import fields
 
 import torch
 
-from renderers.synthetic import SyntheticBatch
+from mocap_hmr.data.crop_batch import CropBatch
 
 
-def batch_bytes(batch: SyntheticBatch) -> int:
+def batch_bytes(batch: CropBatch) -> int:
     """Memory held by a batch's tensors."""
     return sum(getattr(batch, f.name).numel() * getattr(batch, f.name).element_size() for f in fields(batch))
 
 
-def prefix(batch: SyntheticBatch, n: int) -> SyntheticBatch:
+def prefix(batch: CropBatch, n: int) -> CropBatch:
     """The first ``n`` samples of a batch."""
-    return SyntheticBatch(**{f.name: getattr(batch, f.name)[:n] for f in fields(batch)})
+    return CropBatch(**{f.name: getattr(batch, f.name)[:n] for f in fields(batch)})
 
 
 class SharedStream:
@@ -42,7 +42,7 @@ class SharedStream:
     def __init__(self, source, width: int, seed: int, device: torch.device, budget_bytes: int):
         self.source, self.width, self.seed, self.budget = source, width, seed, budget_bytes
         self.generator = torch.Generator(device=device).manual_seed(seed)
-        self.cache: list[SyntheticBatch] = []
+        self.cache: list[CropBatch] = []
         self.caching = budget_bytes > 0
         self.step = 0
         self._initial = source.state_dict() if hasattr(source, "state_dict") else None
@@ -56,7 +56,7 @@ class SharedStream:
             if self._initial is not None:
                 self.source.load_state_dict(self._initial)
 
-    def render(self, n: int, generator: torch.Generator | None = None) -> SyntheticBatch:
+    def render(self, n: int, generator: torch.Generator | None = None) -> CropBatch:
         """The first ``n`` (<= width) samples of this variant's next batch."""
         if n > self.width:
             raise ValueError(f"SharedStream: asked for {n} samples, its batches have {self.width}")

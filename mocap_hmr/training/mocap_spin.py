@@ -1,7 +1,7 @@
 """The MoCap-SPIN step: a batch mixing rendered crops with real ones, SPIN's losses,
 batch-norm-only (by default) updates of HMR.
 
-Both halves come as ``SyntheticBatch``-shaped batches from a ``render(n, generator)``
+Both halves come as ``CropBatch``-shaped batches from a ``render(n, generator)``
 source: the on-the-fly renderer for the synthetic half; for the real half, SPIN's datasets
 (``mocap_hmr.data.real_stream``) when configured, else a *reference-domain* renderer (see
 ``training.runner.build_streams``) so that a run without licensed data still mixes two
@@ -17,6 +17,7 @@ from omegaconf import DictConfig
 from torch import nn
 
 from mocap_hmr.body import BodyModel
+from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.data.real_stream import RealImageStream
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix
@@ -37,7 +38,6 @@ from mocap_hmr.models.finetune import select_trainable, trainable_parameters
 from mocap_hmr.models.hmr import HMR, HMROutput, load_mean_params
 from mocap_hmr.training.distributed import all_finite
 from mocap_hmr.training.hot_path import compile_errors, compile_once, host_floats
-from renderers.synthetic import SyntheticBatch
 from samplers.cameras import FLIP
 
 ALIGNMENT_LOSSES = {"l2": feature_l2_loss, "cosine": feature_cosine_loss, "contrastive": feature_contrastive_loss}
@@ -59,9 +59,9 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return torch.bfloat16 if precision == "bf16" and device.type == "cuda" else None
 
 
-def concat_batches(parts: list[SyntheticBatch]) -> SyntheticBatch:
+def concat_batches(parts: list[CropBatch]) -> CropBatch:
     parts = [p for p in parts if p is not None]
-    return SyntheticBatch(**{f.name: torch.cat([getattr(p, f.name) for p in parts]) for f in fields(SyntheticBatch)})
+    return CropBatch(**{f.name: torch.cat([getattr(p, f.name) for p in parts]) for f in fields(CropBatch)})
 
 
 def build_hmr(cfg: DictConfig, device: torch.device) -> HMR:
@@ -108,7 +108,7 @@ class MocapSpinTrainer:
         if cfg.compile:
             log("mocap_spin: compile=true: HMR is compiled at the first step (which takes longer)")
 
-    def batch(self, generator: torch.Generator) -> SyntheticBatch:
+    def batch(self, generator: torch.Generator) -> CropBatch:
         n_real = self.cfg.batch_size - self.n_synthetic
         with torch.no_grad():  # targets and images need no gradient
             if not self.paired:
@@ -123,7 +123,7 @@ class MocapSpinTrainer:
                 rendered = self._paired_renderings(real, generator)
             return concat_batches([rendered, real])
 
-    def _paired_renderings(self, real: SyntheticBatch, generator: torch.Generator) -> SyntheticBatch:
+    def _paired_renderings(self, real: CropBatch, generator: torch.Generator) -> CropBatch:
         """One rendering per real sample: its SMPL target (root in the camera frame) as that
         camera sees it where it has one (ground truth or a valid fit); elsewhere a pose of
         the motion corpus from a sampled viewpoint, so that nothing without a target is
@@ -139,7 +139,7 @@ class MocapSpinTrainer:
             pose[~paired], betas[~paired] = frames["pose"], frames["betas"]
         return self.synthetic.render_views(pose, betas, view, cams["focal"], generator)
 
-    def losses(self, batch: SyntheticBatch) -> dict[str, torch.Tensor]:
+    def losses(self, batch: CropBatch) -> dict[str, torch.Tensor]:
         """SPIN's loss terms and their weighted total for a batch."""
         w = self.weights
         images = batch.images.contiguous(memory_format=torch.channels_last)
