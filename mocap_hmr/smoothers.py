@@ -52,8 +52,9 @@ def make_smoother(method: str, model: PoseBERT | None = None, mode: str = "offli
                     lambda rotmat: filter_rotations(rotmat, method, mode=mode, fps=fps, **filter_settings))
 
 
-def standard_smoothers(posebert: PoseBERT | None = None, fps: float = 30.0, mode: str = "offline") -> list[Smoother]:
-    """What every smoothing table shows: PoseBERT (when given) and every plain filter with its
-    default settings."""
+def standard_smoothers(posebert: PoseBERT | None = None, fps: float = 30.0, mode: str = "offline",
+                       filters: bool = True) -> list[Smoother]:
+    """What every smoothing table shows: PoseBERT (when given) and (``filters``) every plain
+    filter with its default settings."""
     return ([make_smoother("posebert", posebert, mode=mode)] if posebert is not None else []) + [
-        make_smoother(method, mode=mode, fps=fps) for method in FILTERS]
+        make_smoother(method, mode=mode, fps=fps) for method in FILTERS if filters]

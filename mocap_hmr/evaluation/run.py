@@ -11,7 +11,6 @@ cached under ``<out>/predictions`` and reused while the weights and benchmark ar
 
 from __future__ import annotations
 
-import fnmatch
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +20,16 @@ from omegaconf import DictConfig
 from mocap_hmr.body import BodyModel
 from mocap_hmr.body.kinematics import turn_root
 from mocap_hmr.body.standin import resolve_body_model
-from mocap_hmr.data.procedural import FAMILIES
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method, Truth, evaluate_benchmark
-from mocap_hmr.evaluation.embedded import TURNED, denoising_set, generalisation_set, image_test_set, video_test_set
+from mocap_hmr.evaluation.embedded import (
+    TURNED,
+    denoising_set,
+    family_of,
+    generalisation_set,
+    image_test_set,
+    video_test_set,
+)
 from mocap_hmr.evaluation.predict import load_image_model
 from mocap_hmr.evaluation.real import load_real
 from mocap_hmr.evaluation.report import gain_histogram, training_curves, write_report
@@ -36,7 +41,7 @@ from mocap_hmr.metrics import ALIGNS, Protocol
 from mocap_hmr.models.posebert import PoseBERT, load_posebert
 from mocap_hmr.smoothers import standard_smoothers
 from mocap_hmr.training.distributed import resolve_device
-from mocap_hmr.training.runner import FINAL_MODEL, START_MODEL
+from mocap_hmr.training.runner import FINAL_MODEL, START_MODEL, load_motion
 from samplers.cameras import FLIP, CameraSampler
 
 EMBEDDED = ("image", "video", "denoising", "generalisation")
@@ -132,26 +137,23 @@ def embedded_denoising(cfg, body, posebert: PoseBERT | None, protocol, log) -> l
 def embedded_generalisation(cfg, body, posebert: PoseBERT | None, protocol, log, filters: bool = True
                             ) -> list[Result]:
     """PoseBERT and (``filters``) each plain filter on every procedural family
-    (``generalisation_set``), each family marked "unseen" when ``posebert.exclude`` kept it out
-    of PoseBERT's training, and on randomly turned motion."""
+    (``generalisation_set``), each family marked "unseen" when none of its sequences is left in
+    PoseBERT's training corpus (the run's motion corpus without ``posebert.exclude``), and on
+    randomly turned motion."""
     data = generalisation_set(windows_per_group=cfg.eval.generalisation_windows,
                               frames=cfg.eval.denoising_frames, log=log)
     clean, noisy = _seen(data, cfg)
-    unseen = {family for family in FAMILIES
-              if any(fnmatch.fnmatchcase(f"subject_00/{family}_000.npz", p) for p in cfg.posebert.exclude)}
+    trained_on = {family_of(name) for name in load_motion(cfg, torch.device("cpu"), log).without(
+        list(cfg.posebert.exclude)).names}
 
     def label(group: str) -> str:
         if group == TURNED:
             return "turned (any family, random orientation)"
-        return f"{group} ({'unseen' if group in unseen else 'trained on'})"
+        return f"{group} ({'trained on' if group in trained_on else 'unseen'})"
 
-    smoothers = standard_smoothers(posebert, fps=data.fps)[:None if filters else int(posebert is not None)]
-    results = score_smoothers(clean, noisy, data.observed, data.betas, [label(g) for g in data.group], smoothers,
-                              body, protocol,
-                              {"fps": data.fps, **data.meta.get("params", {})}, with_vertices=False)
-    for r in results:
-        r.kind = "smoothing"
-    return results
+    return score_smoothers(clean, noisy, data.observed, data.betas, [label(g) for g in data.group],
+                           standard_smoothers(posebert, fps=data.fps, filters=filters), body, protocol,
+                           {"fps": data.fps, **data.meta.get("params", {})}, with_vertices=False, kind="smoothing")
 
 
 def evaluate(cfg: DictConfig, log=print) -> dict[str, Path]:

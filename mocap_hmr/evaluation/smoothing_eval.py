@@ -25,8 +25,8 @@ INPUT = "corrupted input"
 
 def score_smoothers(clean: torch.Tensor, noisy: torch.Tensor, observed: torch.Tensor, betas: torch.Tensor,
                     groups: list[str], smoothers: list[Smoother], body: BodyModel, protocol: Protocol,
-                    description: dict, with_vertices: bool = True) -> list[Result]:
-    """One video ``Result`` per (method, group): clean, noisy (S, T, 24, 3, 3) rotations (noisy
+                    description: dict, with_vertices: bool = True, kind: str = "video") -> list[Result]:
+    """One ``Result`` of ``kind`` per (method, group): clean, noisy (S, T, 24, 3, 3) rotations (noisy
     any finite values where not ``observed`` (S, T)); betas (S, 10); groups (S,): the benchmark
     name each sequence is scored under; description: protocol extras (fps, the set's params).
     ``with_vertices``: also MPVPE (memory: one group's meshes per method at a time)."""
@@ -51,6 +51,6 @@ def score_smoothers(clean: torch.Tensor, noisy: torch.Tensor, observed: torch.Te
                                                                         else ()))
             metrics = {k: float(v.mean()) for k, v in per_sample.items()}
             metrics["accel_error"] = float(sequence_accel_error(joints, truth_joints, sequences, protocol).mean())
-            results.append(Result(method, group, "video", {**protocol.as_dict(), **description}, metrics, per_sample,
+            results.append(Result(method, group, kind, {**protocol.as_dict(), **description}, metrics, per_sample,
                                   len(joints)))
     return results
