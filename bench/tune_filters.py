@@ -28,7 +28,8 @@ from mocap_hmr.data.motion_index import load_index  # noqa: E402
 from mocap_hmr.evaluation.embedded import corrupt, random_windows  # noqa: E402
 from mocap_hmr.filters import filter_rotations, last_observed  # noqa: E402
 from mocap_hmr.geometry import axis_angle_to_matrix  # noqa: E402
-from samplers.cameras import FLIP, CameraSampler  # noqa: E402
+from mocap_hmr.geometry.cameras import FLIP  # noqa: E402
+from samplers.cameras import CameraSampler  # noqa: E402
 
 GRIDS = {
     "average": [{"window": w} for w in (3, 5, 7, 9, 11, 15)],

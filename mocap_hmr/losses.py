@@ -5,8 +5,7 @@ weighted 0, ground-truth joints 25-48 weighted 1), MSE on 3D keypoints centred o
 (the mean of ground-truth joints 2 and 3), MSE on SMPL pose rotation matrices and betas
 where SMPL parameters exist, the camera-scale regulariser mean(exp(-10 s)^2); weights
 5, 5, 1, 0.001, vertices 0, plus the camera term, the sum times 60. Predicted 2D keypoints are the 3D joints
-seen by SPIN's camera: translation [tx, ty, 2 f / (S s)] with f = 5000 px, S = 224,
-divided by S / 2.
+seen by SPIN's camera (``mocap_hmr.geometry.cameras.project_spin``).
 """
 
 from __future__ import annotations
@@ -15,8 +14,6 @@ from dataclasses import dataclass
 
 import torch
 
-FOCAL_LENGTH = 5000.0
-SPIN_IMG_RES = 224
 GT_JOINTS = slice(25, 49)  # SPIN's 24 ground-truth joints among its 49
 HIP_JOINTS = (2, 3)  # right and left hip within the 24 ground-truth joints
 
@@ -31,19 +28,6 @@ class SpinLossWeights:
     openpose_2d: float = 0.0  # weight of OpenPose joints 0-24 within the 2D term
     ground_truth_2d: float = 1.0  # weight of ground-truth joints 25-48 within the 2D term
     scale: float = 60.0
-
-
-def spin_camera_translation(camera: torch.Tensor, img_res: int = SPIN_IMG_RES,
-                            focal: float = FOCAL_LENGTH) -> torch.Tensor:
-    """Weak-perspective [s, tx, ty] (B, 3) -> SPIN's perspective translation (B, 3)."""
-    return torch.stack([camera[:, 1], camera[:, 2], 2 * focal / (img_res * camera[:, 0] + 1e-9)], dim=-1)
-
-
-def project_spin(joints: torch.Tensor, camera: torch.Tensor, img_res: int = SPIN_IMG_RES,
-                 focal: float = FOCAL_LENGTH) -> torch.Tensor:
-    """Joints (B, J, 3) in the body frame, camera (B, 3) -> normalized 2D (B, J, 2) in [-1, 1]."""
-    points = joints + spin_camera_translation(camera, img_res, focal)[:, None]
-    return focal * points[..., :2] / points[..., 2:] / (img_res / 2)
 
 
 def keypoint_2d_loss(pred: torch.Tensor, gt: torch.Tensor, weights: SpinLossWeights) -> torch.Tensor:

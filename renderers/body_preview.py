@@ -10,10 +10,10 @@ import torch
 import torch.nn.functional as F
 
 from mocap_hmr.body import SMPL_JOINT_NAMES, BodyModel
+from mocap_hmr.geometry.cameras import FLIP, tait_bryan
 from mocap_hmr.imageio import read_image, write_png
 from renderers.rasterize import rasterize
 from renderers.shading import composite, face_normals, lambert, sample_texture
-from samplers.cameras import FLIP, tait_bryan
 
 _J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
 

@@ -18,10 +18,10 @@ import torch
 
 from mocap_hmr.body import BodyModel
 from mocap_hmr.filters import last_observed
+from mocap_hmr.geometry.cameras import FLIP, tait_bryan
 from renderers.body_preview import shade
 from renderers.plots import draw_text
 from renderers.rasterize import rasterize
-from samplers.cameras import FLIP, tait_bryan
 
 DISTANCE = 10.0
 TEXT, MARGIN = (30, 30, 30), 30

@@ -19,12 +19,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mocap_hmr.body import SMPL_JOINT_NAMES, SMPL_PARENTS, BodyModel
+from mocap_hmr.body import SMPL_JOINT_NAMES, SMPL_PARENTS, BodyModel, rest_pelvis
 from mocap_hmr.body.tiny_body import write_tiny_body
 from mocap_hmr.data.amass import is_motion_candidate, load_amass_npz
-from mocap_hmr.data.frames import rest_pelvis, yup_translation
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix
+from mocap_hmr.geometry.frames import yup_translation
 from mocap_hmr.imageio import write_png
 from renderers.drawing import draw_discs
 

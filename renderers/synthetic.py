@@ -26,13 +26,13 @@ from mocap_hmr.body import SPIN_JOINT_NAMES, BodyModel
 from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_axis_angle
+from mocap_hmr.geometry.cameras import FLIP, place_in_front, project, weak_perspective
 from mocap_hmr.imageio import normalize_images
 from renderers.augment import PhotometricAugment
 from renderers.rasterize import rasterize
 from renderers.shading import composite, face_normals, lambert, sample_texture
-from renderers.torch_rasterizer import project
 from samplers.backgrounds import BackgroundSampler
-from samplers.cameras import FLIP, CameraSampler, place_in_front
+from samplers.cameras import CameraSampler
 from samplers.crops import TO_HIPS, TO_KNEES, CropSampler
 from samplers.poses import PoseSampler
 from samplers.textures import TextureSampler
@@ -40,15 +40,6 @@ from samplers.textures import TextureSampler
 OCCLUSION_MARGIN = 0.15  # metres behind the visible surface: about a torso's half-thickness
 _BELOW_HIPS = tuple(i for i, n in enumerate(SPIN_JOINT_NAMES) if any(k in n for k in ("Knee", "Ankle", "Toe", "Heel")))
 _BELOW_KNEES = tuple(i for i in _BELOW_HIPS if "Knee" not in SPIN_JOINT_NAMES[i])
-
-
-def weak_perspective(cam_t: torch.Tensor, focal: torch.Tensor, principal: torch.Tensor, size: int) -> torch.Tensor:
-    """SPIN's [s, tx, ty] for a body at ``cam_t`` seen with these intrinsics in a crop of
-    ``size`` px: s = 2 f / (S t_z), and the principal point's offset from the crop centre
-    folded into tx, ty (exact at the depth t_z)."""
-    s = 2 * focal[:, 0] / (size * cam_t[:, 2])
-    offset = (principal - size / 2) * cam_t[:, 2:] / focal
-    return torch.stack([s, cam_t[:, 0] + offset[:, 0], cam_t[:, 1] + offset[:, 1]], dim=1)
 
 
 @dataclass

@@ -20,6 +20,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from mocap_hmr.geometry.cameras import project
+
 
 class Fragments(NamedTuple):
     """pytorch3d's rasterizer output, K faces per pixel, nearest first.
@@ -35,12 +37,6 @@ class Fragments(NamedTuple):
     zbuf: torch.Tensor
     bary_coords: torch.Tensor
     dists: torch.Tensor
-
-
-def project(verts: torch.Tensor, focal: torch.Tensor, principal: torch.Tensor) -> torch.Tensor:
-    """Pinhole projection. verts: (N, V, 3); focal, principal: (N, 2) pixels -> (N, V, 2)."""
-    z = verts[..., 2:].clamp(min=1e-8)
-    return verts[..., :2] / z * focal[:, None] + principal[:, None]
 
 
 def _screen_barycentrics(tri: torch.Tensor, pix: torch.Tensor) -> torch.Tensor:

@@ -3,9 +3,9 @@
 ``torch.Generator`` living on the device of the data. Samplers never import
 mocap_hmr.training."""
 
-from samplers.cameras import CameraSampler, place_in_front, tait_bryan
+from samplers.cameras import CameraSampler
 from samplers.crops import CropSampler
 from samplers.poses import PoseSampler
 from samplers.sequences import SequenceSampler
 
-__all__ = ["CameraSampler", "CropSampler", "PoseSampler", "SequenceSampler", "place_in_front", "tait_bryan"]
+__all__ = ["CameraSampler", "CropSampler", "PoseSampler", "SequenceSampler"]

@@ -25,9 +25,9 @@ from mocap_hmr.evaluation.embedded import (
     video_test_set,
 )
 from mocap_hmr.geometry import axis_angle_to_matrix
+from mocap_hmr.geometry.cameras import FLIP
 from mocap_hmr.paths import cache_dir
 from mocap_hmr.training.runner import REFERENCE_MOTION_MINUTES, REFERENCE_MOTION_SEED, build_streams
-from samplers.cameras import FLIP
 from samplers.crops import FULL
 
 QUIET = {"log": lambda message: None}

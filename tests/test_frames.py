@@ -5,9 +5,9 @@ import numpy as np
 import torch
 from amass_files import write_amass
 
-from mocap_hmr.body import BodyModel
+from mocap_hmr.body import BodyModel, rest_pelvis
 from mocap_hmr.data.amass import load_amass_npz
-from mocap_hmr.data.frames import ZUP_TO_YUP, rest_pelvis, yup_to_zup, yup_translation, zup_to_yup
+from mocap_hmr.geometry.frames import ZUP_TO_YUP, yup_to_zup, yup_translation, zup_to_yup
 
 
 def _scene(tiny_body_dir, n=4):

@@ -1,4 +1,4 @@
-"""Losses against closed forms: SPIN's camera term and projection, feature alignment."""
+"""Losses against closed forms: SPIN's camera term, feature alignment."""
 
 import math
 
@@ -10,7 +10,6 @@ from mocap_hmr.losses import (
     feature_contrastive_loss,
     feature_cosine_loss,
     feature_l2_loss,
-    project_spin,
 )
 
 
@@ -18,13 +17,6 @@ def test_camera_term_is_mean_of_squares():
     camera = torch.tensor([[0.1, 0.0, 0.0], [0.3, 0.0, 0.0]])
     expected = (math.exp(-2.0) + math.exp(-6.0)) / 2  # mean(exp(-10 s)^2)
     assert camera_loss(camera).item() == pytest.approx(expected, rel=1e-6)
-
-
-def test_spin_projection_is_nearly_weak_perspective():
-    joints = torch.tensor([[[0.2, -0.3, 0.05]]])
-    camera = torch.tensor([[0.8, 0.1, 0.05]])
-    weak = 0.8 * (joints[..., :2] + camera[:, None, 1:])
-    torch.testing.assert_close(project_spin(joints, camera), weak, atol=2e-3, rtol=0)
 
 
 def test_feature_alignment_closed_forms():

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from mocap_hmr.body import SMPL_JOINT_NAMES, BodyModel
-from mocap_hmr.data.frames import zup_to_yup
 from mocap_hmr.data.procedural import FAMILIES, GENDERS, JOINT_LIMITS, synthesize_motion
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix
+from mocap_hmr.geometry.frames import zup_to_yup
 from mocap_hmr.imageio import read_image
 from renderers.skeleton_preview import PANEL_HEIGHT, PANEL_WIDTH, pick_sequences, save_motion_preview
 

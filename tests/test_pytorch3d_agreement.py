@@ -18,9 +18,9 @@ import torch
 from mocap_hmr.body import BodyModel
 from mocap_hmr.data.default_corpus import default_motion_index
 from mocap_hmr.data.motion_index import load_index
+from mocap_hmr.geometry.cameras import project
 from renderers import Fragments, pytorch3d_available, rasterize
 from renderers.build import build_renderer
-from renderers.torch_rasterizer import project
 
 pytestmark = pytest.mark.skipif(not pytorch3d_available(), reason="pytorch3d does not import here")
 

@@ -11,7 +11,8 @@ from amass_files import write_amass
 from mocap_hmr.body import SMPL_JOINT_NAMES
 from mocap_hmr.data.motion_index import build_index, load_index
 from mocap_hmr.errors import MocapHMRError
-from samplers import CameraSampler, CropSampler, PoseSampler, SequenceSampler, place_in_front, tait_bryan
+from mocap_hmr.geometry.cameras import tait_bryan
+from samplers import CameraSampler, CropSampler, PoseSampler, SequenceSampler
 from samplers.crops import FULL, TO_HIPS, TO_KNEES, UPPER_TO_HIPS
 
 
@@ -116,36 +117,9 @@ def test_camera_angles_in_bounds_and_uniform():
     assert 1.0 <= cams["focal"].min() and cams["focal"].max() <= 3.0
 
 
-def _rotation(axis, angle):
-    c, s = math.cos(angle), math.sin(angle)
-    return {"x": np.array([[1, 0, 0], [0, c, -s], [0, s, c]]), "y": np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]]),
-            "z": np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])}[axis]
-
-
-def test_camera_composition_as_documented():
+def test_camera_sampler_rotations_are_its_angles():
     cams = CameraSampler().sample(50, generator=gen(3))
-    for i in range(50):
-        yaw, pitch, roll = (float(cams[k][i]) for k in ("yaw", "pitch", "roll"))
-        expected = _rotation("z", roll) @ _rotation("x", pitch) @ _rotation("y", yaw)
-        np.testing.assert_allclose(cams["R"][i].numpy(), expected, atol=1e-6)
-    one = torch.tensor([0.4])
-    zero = torch.zeros(1)
-    head, front, right = torch.tensor([0.0, 1.0, 0.0]), torch.tensor([0.0, 0.0, 1.0]), torch.tensor([1.0, 0.0, 0.0])
-    assert (tait_bryan(zero, one, zero)[0] @ head)[2] > 0  # pitch > 0: the top tilts towards the camera
-    assert (tait_bryan(torch.tensor([math.pi]), zero, zero)[0] @ front)[2] < -0.99  # yaw = pi: the back
-    assert (tait_bryan(zero, zero, one)[0] @ right)[1] > 0  # roll > 0: counter-clockwise
-
-
-def test_place_in_front_fills_the_image():
-    points = torch.randn(8, 24, 3, generator=gen()) * torch.tensor([0.3, 0.8, 0.2])
-    focal = torch.linspace(1.0, 3.0, 8)
-    t = place_in_front(points, focal, fill=0.8)
-    cam = points @ torch.diag(torch.tensor([1.0, -1.0, -1.0])) + t[:, None]
-    assert (cam[..., 2] > 0).all()
-    xy = cam[..., :2] / cam[..., 2:] * focal[:, None, None]
-    extent = (xy.amax(1) - xy.amin(1)).amax(1)
-    assert (extent <= 0.8 + 1e-5).all() and (extent > 0.6).all()
-    assert ((xy.amax(1) + xy.amin(1)) / 2).abs().max() < 0.1
+    torch.testing.assert_close(cams["R"], tait_bryan(cams["yaw"], cams["pitch"], cams["roll"]))
 
 
 def _standing_joints(n):

@@ -7,9 +7,9 @@ import torch
 from mocap_hmr.body import SPIN_JOINT_NAMES, BodyModel
 from mocap_hmr.data.default_corpus import default_motion_index
 from mocap_hmr.data.motion_index import load_index
+from mocap_hmr.geometry.cameras import project
 from renderers.appearance import body_texture_sampler
 from renderers.synthetic import SyntheticRenderer
-from renderers.torch_rasterizer import project
 from samplers import CropSampler, PoseSampler
 from samplers.backgrounds import BackgroundSampler
 from samplers.crops import TO_HIPS, TO_KNEES

@@ -1,6 +1,6 @@
 """The body floor: SMPL layer, joint maps, model-file reading/conversion, stand-in bodies."""
 
-from mocap_hmr.body.body_model import BodyModel, BodyOutput
+from mocap_hmr.body.body_model import BodyModel, BodyOutput, rest_pelvis
 from mocap_hmr.body.joint_maps import (
     H36M_JOINT_NAMES,
     SMPL_JOINT_NAMES,
@@ -25,4 +25,5 @@ __all__ = [
     "find_model_file",
     "load_model_file",
     "normalize_gender",
+    "rest_pelvis",
 ]

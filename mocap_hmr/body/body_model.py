@@ -154,3 +154,11 @@ class BodyModel(torch.nn.Module):
             h36m = torch.einsum("jv,bvc->bjc", self.J_regressor_h36m, vertices)
         return BodyOutput(vertices=vertices, joints=joints[:, :24], spin_joints=spin,
                           h36m_joints=h36m)
+
+
+def rest_pelvis(body: BodyModel, betas: torch.Tensor) -> torch.Tensor:
+    """J0, the rest pelvis (B, 3) of ``body`` with betas (B, <= num_betas): the point SMPL
+    turns the body about (see ``mocap_hmr.geometry.frames``)."""
+    dtype = body.smpl.v_template.dtype
+    with torch.no_grad():
+        return body(torch.zeros(len(betas), 24, 3, dtype=dtype, device=betas.device), betas.to(dtype)).joints[:, 0]

@@ -11,7 +11,7 @@ Choices, made once here:
   to a hand root; SMPL files keep their own 22/23.
 - Z up (AMASS) -> Y up (SMPL, a standing subject's head at +Y): see ``frames.py``. The
   translation is stored as ``ZUP_TO_YUP trans``; SMPL turns a body about its rest pelvis
-  J0, so placing a body exactly takes ``frames.yup_translation(trans, J0)`` with J0 of the
+  J0, so placing a body exactly takes ``geometry.frames.yup_translation(trans, J0)`` with J0 of the
   body in use and its betas (the loader does not know that body).
 - Resampling picks, for each output time k / fps, the nearest source frame (120 -> 30 fps
   keeps every 4th frame; 59.94 -> 30 fps drops one frame in about a thousand). No
@@ -30,8 +30,8 @@ import numpy as np
 import torch
 
 from mocap_hmr.body.model_files import normalize_gender
-from mocap_hmr.data.frames import zup_to_yup
 from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.geometry.frames import zup_to_yup
 
 POSE_LAYOUTS = {72: "SMPL", 156: "SMPL+H", 165: "SMPL-X"}
 # Offsets of the left / right hand chain's first joint in each layout (axis-angle values).
@@ -110,7 +110,7 @@ def load_amass_npz(path: str | os.PathLike, fps: float | None = 30.0) -> dict:
     """One AMASS motion file as SMPL motion in the Y-up frame.
 
     Returns ``poses`` (M, 24, 3) float32 axis-angle, ``trans`` (M, 3) float32 (``ZUP_TO_YUP
-    trans``: see ``frames.yup_translation``), ``betas
+    trans``: see ``geometry.frames.yup_translation``), ``betas
     (10,) float32, ``gender`` str, ``fps`` (the output rate), ``source_fps``; ``fps=None``
     keeps the source rate. Malformed files raise ``MotionFileError`` naming the file and field.
     """

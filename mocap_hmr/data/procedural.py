@@ -44,9 +44,9 @@ import torch
 
 from mocap_hmr.atomic import atomic_write
 from mocap_hmr.body.joint_maps import SMPL_JOINT_NAMES
-from mocap_hmr.data.frames import yup_to_zup
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_axis_angle
+from mocap_hmr.geometry.frames import yup_to_zup
 
 J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
 NUM_POSE_JOINTS = 22  # the root and SMPL joints 1..21: the body part of an SMPL+H pose

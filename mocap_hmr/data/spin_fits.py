@@ -21,7 +21,8 @@ import torch
 
 from mocap_hmr.body import SPIN_JOINT_NAMES, BodyModel
 from mocap_hmr.data.spin_dataset import DatasetError
-from mocap_hmr.losses import FOCAL_LENGTH, GT_JOINTS, SPIN_IMG_RES
+from mocap_hmr.geometry.cameras import FOCAL_LENGTH, SPIN_IMG_RES
+from mocap_hmr.losses import GT_JOINTS
 
 SMPLIFY_THRESHOLD = 100.0  # SPIN's --smplify_threshold
 GMOF_SIGMA = 100.0  # px

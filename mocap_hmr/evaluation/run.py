@@ -37,12 +37,13 @@ from mocap_hmr.evaluation.results import Result
 from mocap_hmr.evaluation.scoring import body_points
 from mocap_hmr.evaluation.smoothing_eval import score_smoothers
 from mocap_hmr.geometry import axis_angle_to_matrix
+from mocap_hmr.geometry.cameras import FLIP
 from mocap_hmr.metrics import ALIGNS, Protocol
 from mocap_hmr.models.posebert import PoseBERT, load_posebert
 from mocap_hmr.smoothers import standard_smoothers
 from mocap_hmr.training.distributed import resolve_device
 from mocap_hmr.training.runner import FINAL_MODEL, START_MODEL, load_motion
-from samplers.cameras import FLIP, CameraSampler
+from samplers.cameras import CameraSampler
 
 EMBEDDED = ("image", "video", "denoising", "generalisation")
 DENOISING_VIEW_SEED = 0

@@ -1,4 +1,6 @@
-"""Geometry: rotations (axis-angle, 6D, matrices) and similarity Procrustes."""
+"""Geometry: rotations (axis-angle, 6D, matrices), cameras and projections (``cameras``),
+the Z-up/Y-up change of frame (``frames``) and similarity Procrustes. Imports nothing of
+the project above it."""
 
 from mocap_hmr.geometry.procrustes import procrustes_align, similarity_transform
 from mocap_hmr.geometry.rotations import (

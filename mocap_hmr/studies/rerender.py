@@ -17,8 +17,8 @@ import torch
 from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.evaluation.embedded import ImageTestSet
 from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_axis_angle
+from mocap_hmr.geometry.cameras import FLIP
 from renderers.synthetic import SyntheticRenderer
-from samplers.cameras import FLIP
 
 
 @dataclass

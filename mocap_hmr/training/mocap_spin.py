@@ -21,6 +21,7 @@ from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.data.real_stream import RealImageStream
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix
+from mocap_hmr.geometry.cameras import FLIP, project_spin
 from mocap_hmr.losses import (
     GT_JOINTS,
     SpinLossWeights,
@@ -30,7 +31,6 @@ from mocap_hmr.losses import (
     feature_l2_loss,
     keypoint_2d_loss,
     keypoint_3d_loss,
-    project_spin,
     smpl_loss,
 )
 from mocap_hmr.models.checkpoints import load_weights, read_checkpoint, state_dict_of
@@ -38,7 +38,6 @@ from mocap_hmr.models.finetune import select_trainable, trainable_parameters
 from mocap_hmr.models.hmr import HMR, HMROutput, load_mean_params
 from mocap_hmr.training.distributed import all_finite
 from mocap_hmr.training.hot_path import compile_errors, compile_once, host_floats
-from samplers.cameras import FLIP
 
 ALIGNMENT_LOSSES = {"l2": feature_l2_loss, "cosine": feature_cosine_loss, "contrastive": feature_contrastive_loss}
 PRECISIONS = ("bf16", "fp32")

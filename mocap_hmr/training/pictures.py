@@ -6,8 +6,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from mocap_hmr.geometry.cameras import FOCAL_LENGTH, spin_camera_translation
 from mocap_hmr.imageio import denormalize_images
-from mocap_hmr.losses import FOCAL_LENGTH, spin_camera_translation
 from renderers.drawing import grid
 from renderers.rasterize import rasterize
 from renderers.shading import face_normals, lambert

@@ -28,12 +28,13 @@ from mocap_hmr.body.kinematics import forward_kinematics, regressed_joints, regr
 from mocap_hmr.data.motion_index import MotionIndex
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix
+from mocap_hmr.geometry.cameras import FLIP
 from mocap_hmr.losses import acceleration_loss
 from mocap_hmr.models.keypoint_input import keypoint_features
 from mocap_hmr.models.posebert import build_posebert, mean_pose_6d
 from mocap_hmr.training.distributed import all_finite
 from mocap_hmr.training.hot_path import compile_errors, compile_once, host_floats
-from samplers.cameras import FLIP, CameraSampler
+from samplers.cameras import CameraSampler
 from samplers.sequences import SequenceSampler
 
 VIEWS = ("camera", "world")

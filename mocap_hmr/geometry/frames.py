@@ -13,15 +13,14 @@ by ``(R - I) J0`` (about 0.3 m for ZUP_TO_YUP and SMPL's J0).
 
 The AMASS loader does not know the body a corpus will drive, so it stores ``R trans``, the
 change of frame with J0 = 0; ``yup_translation(trans, J0)`` completes it, at use time, for
-the body in use (``rest_pelvis(body, betas)``).
+the body in use (J0 from ``mocap_hmr.body.rest_pelvis(body, betas)``).
 """
 
 from __future__ import annotations
 
 import torch
 
-from mocap_hmr.body import BodyModel
-from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_axis_angle
+from mocap_hmr.geometry.rotations import axis_angle_to_matrix, matrix_to_axis_angle
 
 ZUP_TO_YUP = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]], dtype=torch.float64)
 
@@ -54,10 +53,3 @@ def yup_translation(trans: torch.Tensor, pelvis: torch.Tensor) -> torch.Tensor:
     of rest pelvis ``pelvis`` J0 (3,) or (..., 3): ``+ (ZUP_TO_YUP - I) J0``."""
     shift = ZUP_TO_YUP.to(trans) - torch.eye(3, dtype=trans.dtype, device=trans.device)
     return trans + pelvis.to(trans) @ shift.T
-
-
-def rest_pelvis(body: BodyModel, betas: torch.Tensor) -> torch.Tensor:
-    """J0, the rest pelvis (B, 3) of ``body`` with betas (B, <= num_betas)."""
-    dtype = body.smpl.v_template.dtype
-    with torch.no_grad():
-        return body(torch.zeros(len(betas), 24, 3, dtype=dtype, device=betas.device), betas.to(dtype)).joints[:, 0]
