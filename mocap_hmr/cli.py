@@ -136,7 +136,7 @@ def _synth_motion(args: argparse.Namespace) -> None:
 
 def _render_preview_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="PNG to write")
-    from renderers.rasterize import BACKENDS
+    from mocap_hmr.choices import BACKENDS
 
     p.add_argument("--size", type=_checked(int, rules.whole(rules.MIN_IMAGE_SIZE, "pixels")), default=160,
                    help="crop size in pixels (default 160)")

@@ -2,8 +2,10 @@
 
 ``python train.py [--config FILE] [key=value ...]``: the schema's defaults, then the YAML
 preset, then the ``key=value`` overrides; an unknown key, a value of the wrong type or one out of
-its key's range (``config_rules``) stops with the key and what it accepts. The resolved
-configuration is saved with every run.
+its key's range (``config_rules``) stops with the key and what it accepts. Keys whose value is
+one of a few names (``render.backend``, ``posebert.view``, ...) are plain strings here; their
+names are declared once in ``mocap_hmr.choices``. The resolved configuration is saved with
+every run.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ class MocapSpinConfig:
     backbone: str = "resnet50"  # resnet50 (SPIN's) | resnet18 | tiny
     checkpoint: str | None = None  # SPIN's model_checkpoint.pt (or any checkpoint of this HMR)
     mean_params: str | None = None  # SPIN's smpl_mean_params.npz; None: identity pose, SPIN's mean camera
-    trainable: str = "bn"  # see mocap_hmr.models.finetune.MODES
+    trainable: str = "bn"  # mocap_hmr.choices.TRAINABLE (models.finetune says what each trains)
     iterations: int = 14000
     batch_size: int = 64
     synthetic_fraction: float = 0.5

@@ -1,18 +1,18 @@
 """Values of the configuration that type-check but make no sense: ranges and choices, checked
 once, when the configuration loads (``config.load_config``). Each bad value is one line: the
-key, its value and what the key accepts. Choices are the constants of the modules that own
-them, so a new backbone or backend is accepted here the moment its module knows it.
+key, its value and what the key accepts. The choices (keys whose value is one of a few
+names) are declared once, in ``mocap_hmr.choices``; the ranges are below.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from mocap_hmr.choices import CHOICES, DEVICE, DEVICES, LIST_CHOICES
 from mocap_hmr.errors import MocapHMRError
 
 # The ResNet backbones reduce a crop 32 times before pooling: a smaller crop has no spatial
@@ -20,7 +20,8 @@ from mocap_hmr.errors import MocapHMRError
 MIN_IMAGE_SIZE = 32
 # A sequence model needs a sequence: PoseBERT sees at least two frames per window.
 MIN_WINDOW = 2
-DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
+# list keys that may not be empty: a study of nothing is refused
+AT_LEAST_ONE = ("study.subsets", "study.backgrounds", "study.bodies")
 _ABSENT = object()
 
 Check = Callable[[Any], "str | None"]  # value -> None when accepted, else what is accepted
@@ -72,40 +73,40 @@ def each(check: Check) -> Check:
     return check_all
 
 
+def some_of(choices: Iterable[str], at_least_one: bool = False) -> Check:
+    """A list whose every item is one of ``choices`` (``at_least_one``: and not empty)."""
+    allowed = tuple(choices)
+
+    def check(values: Any) -> str | None:
+        bad = [v for v in values if v not in allowed]
+        if not bad and (len(values) or not at_least_one):
+            return None
+        return (f"a list of {'at least one of ' if at_least_one else ''}{', '.join(allowed)}"
+                + (f"; {bad[0]!r} is not" if bad else ""))
+    return check
+
+
 def optional(check: Check) -> Check:
     return lambda value: None if value is None else check(value)
 
 
 def device(value: Any) -> str | None:
-    return None if isinstance(value, str) and DEVICE.fullmatch(value) else "auto, cpu, cuda or cuda:N"
+    return None if isinstance(value, str) and DEVICE.fullmatch(value) else DEVICES
 
 
 def rules() -> dict[str, Check]:
     """Key -> its check, for every key whose range or choices the types do not say."""
-    from mocap_hmr.evaluation.run import EMBEDDED
     from mocap_hmr.losses import SpinLossWeights
-    from mocap_hmr.metrics import ALIGNS
-    from mocap_hmr.models.finetune import MODES
-    from mocap_hmr.models.posebert import INPUTS, POSITIONAL_ENCODINGS, REGRESSOR_PLACEMENTS, STARTS, VARIANTS
-    from mocap_hmr.models.resnet import ARCHITECTURES
-    from mocap_hmr.training.mocap_spin import PRECISIONS, SYNTHETIC_SOURCES
-    from mocap_hmr.training.posebert_step import VIEWS
-    from renderers.rasterize import BACKENDS
-    from samplers.sequences import MASK_MODES
 
     table: dict[str, Check] = {
         "device": device,
         "motion.fps": positive("frames per second"),
         "render.image_size": whole(MIN_IMAGE_SIZE, f"the ResNet backbones reduce a crop {MIN_IMAGE_SIZE} times; "
                                                    "SPIN's crops are 224"),
-        "render.backend": one_of(BACKENDS),
         "render.texture_size": optional(whole(1, "pixels")),
-        "mocap_spin.backbone": one_of(ARCHITECTURES),
-        "mocap_spin.trainable": one_of(MODES),
         "mocap_spin.iterations": whole(1, "steps"),
         "mocap_spin.batch_size": whole(1, "samples per batch"),
         "mocap_spin.synthetic_fraction": number(0.0, 1.0),
-        "mocap_spin.synthetic_source": one_of(SYNTHETIC_SOURCES),
         "mocap_spin.real_workers": whole(0, "0: read images in the training process"),
         "mocap_spin.fit_threshold": positive("pixels"),
         "mocap_spin.lr": positive("learning rate"),
@@ -114,22 +115,14 @@ def rules() -> dict[str, Check]:
         "mocap_spin.checkpoint_every": whole(1, "steps"),
         "mocap_spin.log_every": whole(1, "steps"),
         "mocap_spin.picture_every": whole(1, "steps"),
-        "mocap_spin.precision": one_of(PRECISIONS),
         "mocap_spin.feature_alignment.temperature": positive(),
-        "posebert.variant": one_of(VARIANTS),
-        "posebert.input": one_of(INPUTS),
         "posebert.keypoint_noise_std": number(0.0, why="metres"),
-        "posebert.view": one_of(VIEWS),
         "posebert.window": whole(MIN_WINDOW, "frames: a sequence model needs a sequence"),
         "posebert.dim": whole(1),
         "posebert.depth": whole(1),
         "posebert.heads": whole(1),
-        "posebert.start": one_of(STARTS),
-        "posebert.regressor": one_of(REGRESSOR_PLACEMENTS),
         "posebert.regressor_iterations": whole(1),
-        "posebert.positional_encoding": one_of(POSITIONAL_ENCODINGS),
         "posebert.fps": positive("frames per second"),
-        "posebert.mask_mode": one_of(MASK_MODES),
         "posebert.noise_std": number(0.0, why="radians"),
         "posebert.random_pose": number(0.0, 1.0),
         "posebert.random_joint": number(0.0, 1.0),
@@ -141,11 +134,11 @@ def rules() -> dict[str, Check]:
         "posebert.accel_weight": number(0.0),
         "posebert.checkpoint_every": whole(1, "steps"),
         "posebert.log_every": whole(1, "steps"),
-        "eval.embedded": each(one_of(EMBEDDED)),
-        "eval.align": one_of(ALIGNS),
         "eval.batch_size": whole(1),
         "eval.workers": whole(0),
     }
+    table.update({key: one_of(names) for key, names in CHOICES.items()})
+    table.update({key: some_of(names, at_least_one=key in AT_LEAST_ONE) for key, names in LIST_CHOICES.items()})
     for key in ("image_samples", "video_sequences", "video_frames", "denoising_sequences", "denoising_frames",
                 "generalisation_windows"):
         table[f"eval.{key}"] = whole(1)

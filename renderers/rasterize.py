@@ -13,10 +13,9 @@ import functools
 
 import torch
 
+from mocap_hmr.choices import BACKENDS
 from renderers.torch_rasterizer import Fragments
 from renderers.torch_rasterizer import rasterize as rasterize_torch
-
-BACKENDS = ("auto", "torch", "pytorch3d")
 
 
 @functools.cache

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import torch
 
+from mocap_hmr.choices import MASK_MODES
 from mocap_hmr.data.motion_index import MotionIndex
 from mocap_hmr.errors import MocapHMRError
-
-MASK_MODES = ("bernoulli", "span")
 
 
 class SequenceSampler:

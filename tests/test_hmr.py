@@ -6,8 +6,9 @@ import json
 import pytest
 import torch
 
+from mocap_hmr.choices import TRAINABLE as MODES
 from mocap_hmr.models.checkpoints import CheckpointError, load_weights, read_checkpoint, state_dict_of
-from mocap_hmr.models.finetune import MODES, select_trainable, trainable_parameters
+from mocap_hmr.models.finetune import select_trainable, trainable_parameters
 from mocap_hmr.models.hmr import HMR
 
 

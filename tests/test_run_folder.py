@@ -179,7 +179,7 @@ def test_a_full_disk_at_the_first_checkpoint_says_none_was_written(tiny_corpus, 
     ("posebert.positional_encoding=sine", "posebert.positional_encoding=sine: expected one of input, every_block"),
     ("posebert.mask_mode=all", "posebert.mask_mode=all: expected one of bernoulli, span"),
     ("mocap_spin.precision=fp16", "mocap_spin.precision=fp16: expected one of bf16, fp32"),
-    ("eval.align=feet", "eval.align=feet: expected one of none, pelvis, hips"),
+    ("eval.align=feet", "eval.align=feet: expected one of pelvis, hips"),
     ("mocap_spin.synthetic_fraction=1.5", "mocap_spin.synthetic_fraction=1.5: expected a finite number >= 0 and <= 1"),
     ("device=gpu", "device=gpu: expected auto, cpu, cuda or cuda:N"),
 ])

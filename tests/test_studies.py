@@ -179,7 +179,7 @@ def test_cli_runs_a_study_and_names_bad_keys(setup, capsys):
     printed = capsys.readouterr().out
     assert "trainable-subsets: embedded-image PA-MPJPE" in printed and "table.md" in printed
     assert main(["study", "trainable-subsets", *overrides(setup, **{"study.subsets": "[nope]"})]) == 2
-    assert "study.subsets: nope; the subsets are bn" in capsys.readouterr().err
+    assert "study.subsets=['nope']: expected a list of at least one of bn, bn+regressor" in capsys.readouterr().err
     assert main(["study", "oracle", *overrides(setup, **{"study.stepz": 3})]) == 2
     assert "keys of study: start_steps" in capsys.readouterr().err
     with pytest.raises(MocapHMRError, match="study.fractions"):

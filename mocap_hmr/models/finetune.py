@@ -1,6 +1,6 @@
 """Which parameters of HMR train (the paper's Table 7).
 
-Modes: ``bn`` (batch-norm affine weights + running statistics; MoCap-SPIN's default),
+Modes (``mocap_hmr.choices.TRAINABLE``): ``bn`` (batch-norm affine weights + running statistics; MoCap-SPIN's default),
 ``bn+regressor``, ``regressor``, ``regressor+last-k`` (k = 1..4: the regressor and the last
 k ResNet stages), ``all``, ``all-but-bn``. Frozen parameters get ``requires_grad=False``
 (so no gradient and, with ``trainable_parameters``, no optimizer state). Batch-norm layers
@@ -14,11 +14,9 @@ import re
 
 from torch import nn
 
+from mocap_hmr.choices import TRAINABLE
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.models.hmr import HMR
-
-MODES = ("bn", "bn+regressor", "regressor", "regressor+last-1", "regressor+last-2", "regressor+last-3",
-         "regressor+last-4", "all", "all-but-bn")
 
 
 class _FrozenStatisticsBN:
@@ -40,8 +38,8 @@ def _batch_norms(module: nn.Module) -> list[nn.BatchNorm2d | nn.SyncBatchNorm]:
 def select_trainable(model: HMR, mode: str = "bn") -> int:
     """Freeze all but ``mode``'s parameters of ``model``; returns the trainable count."""
     match = re.fullmatch(r"regressor\+last-(\d)", mode)
-    if mode not in MODES:
-        raise MocapHMRError(f"mocap_spin.trainable='{mode}' is not one of {', '.join(MODES)}")
+    if mode not in TRAINABLE:
+        raise MocapHMRError(f"mocap_spin.trainable='{mode}' is not one of {', '.join(TRAINABLE)}")
     bn_params = {id(p) for bn in _batch_norms(model) for p in bn.parameters()}
     regressor = {id(p) for m in model.regressor_modules() for p in m.parameters()}
     last_stages = set()

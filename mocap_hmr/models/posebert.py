@@ -77,6 +77,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mocap_hmr.atomic import atomic_write
+from mocap_hmr.choices import POSITIONAL_ENCODINGS, REGRESSOR_PLACEMENTS, STARTS
 from mocap_hmr.errors import InputShapeError, MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_rot6d, rot6d_to_matrix
 from mocap_hmr.models.checkpoints import CheckpointError, load_weights, read_checkpoint, state_dict_of
@@ -84,11 +85,8 @@ from mocap_hmr.models.hmr import NPOSE, identity_mean_pose
 from mocap_hmr.models.keypoint_input import KEYPOINT_FEATURES
 
 CHECKPOINT_FORMAT = "mocap-hmr-posebert"
-REGRESSOR_PLACEMENTS = ("blocks", "top")
-STARTS = ("mean", "input", "smoothed")
-INPUTS = {"smpl": NPOSE, "h36m": KEYPOINT_FEATURES}  # values per frame
-POSITIONAL_ENCODINGS = ("input", "every_block", "none")
-# Overrides of PoseBERT's defaults (which are the paper's).
+INPUTS = {"smpl": NPOSE, "h36m": KEYPOINT_FEATURES}  # choices.POSEBERT_INPUTS -> values per frame
+# choices.POSEBERT_VARIANTS -> overrides of PoseBERT's defaults (which are the paper's).
 VARIANTS = {"paper": {}, "released": {"max_len": 1024, "feed_forward": True}}
 RELEASE_HEAD_DIM = 64  # a state dict does not say how many heads; the release has 8 of 64 channels
 

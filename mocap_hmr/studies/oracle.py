@@ -21,15 +21,14 @@ from __future__ import annotations
 import torch
 from omegaconf import DictConfig
 
+from mocap_hmr.choices import ORACLE_LEVELS
 from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
 from mocap_hmr.evaluation.embedded import image_test_set, reference_style_renderer
-from mocap_hmr.models.finetune import MODES
 from mocap_hmr.studies.figures import bar_chart, difference_chart
 from mocap_hmr.studies.rerender import StoredScenes, render_scenes, stored_scenes
 from mocap_hmr.studies.scores import Scores
-from mocap_hmr.studies.settings import ORACLE_LEVELS
 from mocap_hmr.studies.tables import EMBEDDED, Column, benchmarks, metric_cells, metric_columns, score, write_table
 from mocap_hmr.studies.variants import (
     StudyContext,
@@ -76,10 +75,6 @@ class OracleSource:
 
 def run(cfg: DictConfig, log=print) -> StudyOutput:
     levels = [lv for lv in ORACLE_LEVELS if lv in cfg.study.oracle_levels]
-    unknown = [lv for lv in cfg.study.oracle_levels if lv not in ORACLE_LEVELS]
-    if unknown:
-        raise MocapHMRError(f"study.oracle_levels: {', '.join(unknown)}; known (cumulative, in this order): "
-                            f"{', '.join(ORACLE_LEVELS)}")
     ctx = StudyContext.open(cfg, NAME, log)
     start = starting_model(ctx)
     spin = cfg.mocap_spin
@@ -87,8 +82,6 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     if n_synthetic == 0:
         raise MocapHMRError("oracle: mocap_spin.synthetic_fraction=0 leaves no rendered half to make an oracle of")
     trainable = cfg.study.trainable
-    if trainable not in MODES:
-        raise MocapHMRError(f"study.trainable='{trainable}' is not one of {', '.join(MODES)}")
     spin_cfg = fine_tune_config(ctx, start, trainable=trainable)
     folder = ctx.folder / "variants" / slug(trainable)
     data = image_test_set(ctx.body, cfg.render.image_size, n=cfg.eval.image_samples, device=ctx.device, log=log)

@@ -14,13 +14,12 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from mocap_hmr.choices import ORACLE_LEVELS, STUDY_BACKGROUNDS, STUDY_BODIES
 from mocap_hmr.config import TrainConfig, load_config
 
+# the default selection of the trainable subsets (choices.TRAINABLE) and fractions a study compares
 SUBSETS = ("bn", "bn+regressor", "regressor", "regressor+last-1", "all", "all-but-bn")
 FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
-BACKGROUNDS = ("black", "noise", "scenes")
-BODIES = ("grey", "skin", "clothed")
-ORACLE_LEVELS = ("pose", "orientation", "camera", "appearance")
 
 
 @dataclass
@@ -34,14 +33,14 @@ class StudySettings:
     # (mocap_spin.lr_milestones are scaled to the same fractions of the run).
     steps: int = 200
     lr: float = 1e-4
-    subsets: list[str] = field(default_factory=lambda: list(SUBSETS))  # trainable-subsets: finetune.MODES
+    subsets: list[str] = field(default_factory=lambda: list(SUBSETS))  # trainable-subsets: choices.TRAINABLE
     fractions: list[float] = field(default_factory=lambda: list(FRACTIONS))  # synthetic-fraction
     trainable: str = "bn"  # synthetic-fraction and oracle: the subset their variants fine-tune (bn: MoCap-SPIN)
     # synthetic-gap: the model (None: <out_dir>/mocap_spin.pt when train.py made one, else the
     # starting model) and the appearances the test set is re-rendered with
     weights: str | None = None
-    backgrounds: list[str] = field(default_factory=lambda: list(BACKGROUNDS))
-    bodies: list[str] = field(default_factory=lambda: list(BODIES))
+    backgrounds: list[str] = field(default_factory=lambda: list(STUDY_BACKGROUNDS))
+    bodies: list[str] = field(default_factory=lambda: list(STUDY_BODIES))
     oracle_levels: list[str] = field(default_factory=lambda: list(ORACLE_LEVELS))  # oracle: cumulative
     # Every variant is trained this many times, on the streams of seed, seed + 1, ...: tables give the
     # means, the spread over seeds, and differences with error bars that include training noise.

@@ -13,7 +13,6 @@ from omegaconf import DictConfig
 
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
-from mocap_hmr.models.finetune import MODES
 from mocap_hmr.studies.figures import curve_chart
 from mocap_hmr.studies.scores import Scores
 from mocap_hmr.studies.tables import EMBEDDED, Column, benchmarks, metric_cells, metric_columns, score, write_table
@@ -40,8 +39,6 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     fractions = sorted(float(f) for f in st.fractions)
     if not fractions or not all(0.0 <= f <= 1.0 for f in fractions):
         raise MocapHMRError(f"study.fractions: {list(st.fractions)}; each must be in [0, 1]")
-    if st.trainable not in MODES:
-        raise MocapHMRError(f"study.trainable='{st.trainable}' is not one of {', '.join(MODES)}")
     ctx = StudyContext.open(cfg, NAME, log)
     start = starting_model(ctx)
     rendered = {f: round(spin.batch_size * f) for f in fractions}

@@ -32,7 +32,6 @@ from mocap_hmr.imageio import denormalize_images, write_png
 from mocap_hmr.studies.figures import bar_chart
 from mocap_hmr.studies.rerender import StoredScenes, render_scenes, stored_scenes
 from mocap_hmr.studies.scores import paired_delta
-from mocap_hmr.studies.settings import BACKGROUNDS, BODIES
 from mocap_hmr.studies.tables import EMBEDDED, Column, write_table
 from mocap_hmr.studies.variants import StudyContext, StudyOutput, evaluate_models, starting_model
 from mocap_hmr.training.runner import FINAL_MODEL
@@ -98,10 +97,6 @@ def _render_all(renderer: SyntheticRenderer, scenes: StoredScenes, batch_size: i
 
 def run(cfg: DictConfig, log=print) -> StudyOutput:
     st = cfg.study
-    for key, known, chosen in (("backgrounds", BACKGROUNDS, st.backgrounds), ("bodies", BODIES, st.bodies)):
-        unknown = [c for c in chosen if c not in known]
-        if unknown or not chosen:
-            raise MocapHMRError(f"study.{key}: {', '.join(unknown) or 'empty'}; known: {', '.join(known)}")
     ctx = StudyContext.open(cfg, NAME, log)
     if ctx.real_data or cfg.eval.real:
         log(f"{NAME}: re-renders the embedded test set only; mocap_spin.real / eval.real are not used")

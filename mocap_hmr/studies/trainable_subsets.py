@@ -2,7 +2,7 @@
 
 Copies of the starting model are fine-tuned on the same batches (``mocap_spin.synthetic_fraction``
 rendered, the rest real or reference-domain), the same steps and learning rate, each training
-one subset of ``mocap_hmr.models.finetune.MODES`` (``study.subsets``); a control fine-tunes every
+one subset of ``mocap_hmr.choices.TRAINABLE`` (``study.subsets``); a control fine-tunes every
 parameter as long on real (reference-domain) batches alone. All of them and the starting model
 are scored on the embedded image benchmark (and ``eval.real``). The paper's answer: batch-norm
 only (MoCap-SPIN) beats fine-tuning every parameter.
@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from omegaconf import DictConfig
 
-from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
-from mocap_hmr.models.finetune import MODES, select_trainable
+from mocap_hmr.models.finetune import select_trainable
 from mocap_hmr.models.hmr import HMR
 from mocap_hmr.studies.figures import bar_chart, difference_chart
 from mocap_hmr.studies.scores import Scores
@@ -41,9 +40,6 @@ def trainable_counts(backbone: str, modes: list[str]) -> tuple[dict[str, int], i
 
 def run(cfg: DictConfig, log=print) -> StudyOutput:
     subsets = list(cfg.study.subsets)
-    unknown = [s for s in subsets if s not in MODES]
-    if unknown or not subsets:
-        raise MocapHMRError(f"study.subsets: {', '.join(unknown) or 'empty'}; the subsets are {', '.join(MODES)}")
     ctx = StudyContext.open(cfg, NAME, log)
     start = starting_model(ctx)
     spin = cfg.mocap_spin

@@ -17,6 +17,7 @@ from omegaconf import DictConfig
 from torch import nn
 
 from mocap_hmr.body import BodyModel
+from mocap_hmr.choices import PRECISIONS
 from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.data.real_stream import RealImageStream
 from mocap_hmr.errors import MocapHMRError
@@ -40,8 +41,6 @@ from mocap_hmr.training.distributed import all_finite
 from mocap_hmr.training.hot_path import compile_errors, compile_once, host_floats
 
 ALIGNMENT_LOSSES = {"l2": feature_l2_loss, "cosine": feature_cosine_loss, "contrastive": feature_contrastive_loss}
-PRECISIONS = ("bf16", "fp32")
-SYNTHETIC_SOURCES = ("motion", "paired")
 PHASES = ("render", "real data", "forward", "backward", "optimizer")  # the parts of a step, in order
 
 

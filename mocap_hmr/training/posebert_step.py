@@ -37,7 +37,6 @@ from mocap_hmr.training.hot_path import compile_errors, compile_once, host_float
 from samplers.cameras import CameraSampler
 from samplers.sequences import SequenceSampler
 
-VIEWS = ("camera", "world")
 # posebert.* keys that are PoseBERT constructor arguments of the same name (posebert.window is max_len)
 MODEL_KEYS = ("dim", "depth", "heads", "input", "start", "start_sigma", "canonical_root", "regressor",
               "share_regressor", "regressor_iterations", "positional_encoding")
@@ -71,8 +70,6 @@ class PoseBertTrainer:
                                                   body.smpl.v_template, self.rest_joints)
         mean_pose = mean_pose_6d(index.poses[::stride].cpu())  # kept in the model's init_pose buffer
         self.model = build_posebert(cfg.variant, init_pose=mean_pose, **self.model_config).to(device)
-        if cfg.view not in VIEWS:
-            raise MocapHMRError(f"posebert.view='{cfg.view}' is not one of {', '.join(VIEWS)}")
         self.cameras, self.flip = CameraSampler(), FLIP.to(device)
         self.sampler = SequenceSampler(index, window=cfg.window, fps=cfg.fps, masked_frames=cfg.masked_frames,
                                        mask_mode=cfg.mask_mode, noise_std=cfg.noise_std,
