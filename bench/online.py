@@ -29,7 +29,7 @@ sys.path[0] = str(Path(__file__).resolve().parents[1])
 from bench.timing import device_name, print_table, sync  # noqa: E402
 from mocap_hmr.geometry import axis_angle_to_matrix  # noqa: E402
 from mocap_hmr.models.posebert import build_posebert  # noqa: E402
-from mocap_hmr.posebert import refine, refine_latest  # noqa: E402
+from mocap_hmr.refinement import refine, refine_latest  # noqa: E402
 
 WINDOW = 16
 MODELS = {"paper model (Dt=512, L=4)": {}, "default preset model (Dt=64, L=2)": {"dim": 64, "depth": 2, "heads": 4}}

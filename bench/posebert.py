@@ -28,7 +28,7 @@ from mocap_hmr.body.standin import resolve_body_model  # noqa: E402
 from mocap_hmr.config import load_config  # noqa: E402
 from mocap_hmr.geometry import axis_angle_to_matrix  # noqa: E402
 from mocap_hmr.models.posebert import build_posebert  # noqa: E402
-from mocap_hmr.posebert import refine  # noqa: E402
+from mocap_hmr.refinement import refine  # noqa: E402
 from mocap_hmr.training.posebert_step import PoseBertTrainer  # noqa: E402
 
 

@@ -5,7 +5,7 @@ where it imports on CUDA), MoCap-SPIN samples/s (ResNet-50, batch 64 of which 32
 at 224 px, BN-only) with its step's phases, PoseBERT training sequences/s (the paper's model:
 T=16, Dt=512, L=4; batch 1024) and offline refinement frames/s (18,000 frames, the paper's
 model, the default stride), each with the peak memory while it ran, beside the paper's
-figure where there is one and the goals of the issue (met: only judged on the device a goal
+figure where there is one and the project's speed goals (met: only judged on the device a goal
 is set for). The measurements are the other scripts' (render.py, train_step.py,
 posebert.py). ``--quick``: fewer repeats and a shorter refined sequence (a few minutes on 2
 CPU cores); ``--compile``: both trainers with ``compile=true``.
@@ -48,7 +48,7 @@ class Goal:
         return "yes" if (ours <= self.value if self.at_most else ours >= self.value) else "no"
 
 
-GOALS = {  # the issue's goals (docs/benchmarks.md)
+GOALS = {  # the project's speed goals (docs/benchmarks.md)
     "renders pytorch3d": [Goal("H100", 10_000)],
     "samples": [Goal("H100", 1_500)],
     "render share": [Goal("H100", 25, at_most=True)],

@@ -92,7 +92,7 @@ class MocapSpinConfig:
     checkpoint_every: int = 1000
     log_every: int = 10
     picture_every: int = 500
-    compile: bool = False  # torch.compile HMR at the first step (training.hot_path; docs/benchmarks.md)
+    compile: bool = False  # torch.compile HMR at the first step (training.compile; docs/benchmarks.md)
     precision: str = "bf16"  # bf16: HMR's forward under bf16 autocast on CUDA | fp32: float32 throughout
 
 
@@ -132,7 +132,7 @@ class PoseBertConfig:
     accel_weight: float = 0.0  # L2 on the joints' second differences (not in the paper)
     checkpoint_every: int = 5000
     log_every: int = 100
-    compile: bool = False  # torch.compile PoseBERT at the first step (training.hot_path; docs/benchmarks.md)
+    compile: bool = False  # torch.compile PoseBERT at the first step (training.compile; docs/benchmarks.md)
 
 
 @dataclass

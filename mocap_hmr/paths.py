@@ -1,8 +1,10 @@
-"""Where the project looks for things: the cache folder and the licensed SMPL files."""
+"""Where the project looks for things (the cache folder, the licensed SMPL files) and the
+file and folder names it makes from labels (``slug``)."""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 CACHE_ENV = "MOCAP_HMR_CACHE"
@@ -25,3 +27,9 @@ def cache_dir() -> Path:
 def standin_body_dir() -> Path:
     """Where `mocap-hmr build-body` writes the stand-in body by default."""
     return cache_dir() / "standin_body"
+
+
+def slug(text: str) -> str:
+    """A file or folder name for a label: 'oracle: + camera' -> 'oracle_+_camera',
+    'starting model' -> 'starting_model'."""
+    return re.sub(r"[^a-z0-9+.-]+", "_", text.lower()).strip("_")

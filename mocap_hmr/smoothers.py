@@ -16,7 +16,7 @@ import torch
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.filters import FILTERS, LABELS, filter_rotations
 from mocap_hmr.models.posebert import PoseBERT
-from mocap_hmr.posebert import MODES, refine
+from mocap_hmr.refinement import MODES, refine
 
 METHODS = ("posebert", *FILTERS)
 

@@ -11,7 +11,7 @@ from mocap_hmr.config import load_config
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.models.posebert import load_posebert
 from mocap_hmr.training.checkpointing import load_checkpoint
-from mocap_hmr.training.hot_path import compile_errors
+from mocap_hmr.training.compile import compile_errors
 from mocap_hmr.training.runner import train
 
 

@@ -17,7 +17,7 @@ from mocap_hmr.evaluation.benchmark_eval import refine_tracks
 from mocap_hmr.evaluation.predict import cached_predictions
 from mocap_hmr.evaluation.run import evaluate, smpl_protocol
 from mocap_hmr.models.posebert import build_posebert
-from mocap_hmr.posebert import refine
+from mocap_hmr.refinement import refine
 from mocap_hmr.smoothers import make_smoother
 from mocap_hmr.training.runner import train
 

@@ -19,7 +19,7 @@ from mocap_hmr.models.keypoint_input import (
     normalize_bone_lengths,
 )
 from mocap_hmr.models.posebert import build_posebert, load_posebert
-from mocap_hmr.posebert import refine
+from mocap_hmr.refinement import refine
 
 RELEASED_H36M_EMB = (512, 54)
 

@@ -22,7 +22,7 @@ from mocap_hmr.models.posebert import (
     mean_pose_6d,
     save_posebert,
 )
-from mocap_hmr.posebert import refine
+from mocap_hmr.refinement import refine
 
 # The key/shape list of the released checkpoints (posebert_smpl.pt), as published.
 RELEASED = {k: tuple(v) for k, v in json.loads(

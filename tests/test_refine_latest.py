@@ -6,7 +6,7 @@ import torch
 
 from mocap_hmr.errors import InputShapeError
 from mocap_hmr.geometry import axis_angle_to_matrix
-from mocap_hmr.posebert import refine, refine_latest
+from mocap_hmr.refinement import refine, refine_latest
 
 
 @pytest.fixture(scope="module")

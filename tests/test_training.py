@@ -189,7 +189,7 @@ def test_keypoint_posebert_trains_and_refines_keypoints(tiny_corpus, tmp_path):
     rows = (tmp_path / "h36m" / "metrics_posebert.csv").read_text().splitlines()
     assert len(rows) == 4 and all(np.isfinite(float(r.split(",")[1])) for r in rows[1:])
     from mocap_hmr.models.posebert import load_posebert
-    from mocap_hmr.posebert import refine
+    from mocap_hmr.refinement import refine
 
     model = load_posebert(tmp_path / "h36m" / "posebert.pt")
     body = BodyModel(cfg.body.model_path)

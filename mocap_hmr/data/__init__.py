@@ -1,1 +1,2 @@
-"""Data: AMASS reading, procedural motion, SPIN-format image and evaluation datasets (issues 3, 5, 7)."""
+"""Data: AMASS reading and indexing, procedural motion, the crop batch type both image sources
+yield, SPIN-format image datasets and fits, evaluation datasets."""

@@ -23,6 +23,7 @@ from mocap_hmr.evaluation.scoring import body_points, score_frames, sequence_acc
 from mocap_hmr.metrics import Protocol
 from mocap_hmr.models.hmr import HMR
 from mocap_hmr.models.posebert import PoseBERT
+from mocap_hmr.paths import slug
 from mocap_hmr.smoothers import Smoother, standard_smoothers
 
 
@@ -75,7 +76,7 @@ def evaluate_benchmark(name: str, batches: Callable[[], Iterable[torch.Tensor]],
         def run_model(method=method):
             return predict(load_model(method.weights), batches(), n_batches, f"{method.name} on {name}")
 
-        preds, _ = cached_predictions(cache_dir, f"{name}--{_slug(method.name)}",
+        preds, _ = cached_predictions(cache_dir, f"{name}--{slug(method.name)}",
                                       cache_key(method.weights, {"benchmark": name, **description}), run_model)
         rotmat, betas = torch.from_numpy(preds["rotmat"]), torch.from_numpy(preds["betas"])
         results.append(_score(method.name, name, rotmat, betas, truth, body, protocol, video))
@@ -97,7 +98,3 @@ def _score(method: str, benchmark: str, rotmat: torch.Tensor, betas: torch.Tenso
         description["fps"] = truth.fps
     return Result(method=method, benchmark=benchmark, kind="video" if video else "image", protocol=description,
                   metrics=metrics, per_sample=per_sample, samples=len(rotmat))
-
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")

@@ -37,6 +37,15 @@ PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 1
 # ---------------------------------------------------------------- tables
 
 
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]],
+                   left: Sequence[bool] | None = None) -> list[str]:
+    """The lines of a Markdown table: the header, the alignment row, one line per row of
+    cells. ``left``: which columns align left (default: the first; the others, numbers, right)."""
+    left = [i == 0 for i in range(len(header))] if left is None else left
+    return (["| " + " | ".join(header) + " |", "|" + "|".join(":---" if x else "---:" for x in left) + "|"]
+            + ["| " + " | ".join(row) + " |" for row in rows])
+
+
 def describe_protocol(protocol: dict) -> str:
     """One short line, e.g. 'lsp14 joints, pelvis-aligned (SPIN_3DPW), fps=30'."""
     parts = []
@@ -140,8 +149,8 @@ def _table(results: list[Result], labels: dict[str, str], delta: bool) -> tuple[
     headers = [f"{g.label} {labels.get(m, m)}" for g in groups for m in g.metrics]
     columns = [_cells(_column(g, m, methods), delta) for g in groups for m in g.metrics]
     lines = [f"**Warning:** {w}" for w in warnings] + [""] * bool(warnings)
-    lines += ["| Method | " + " | ".join(headers) + " |", "|:---|" + "---:|" * len(headers)]
-    lines += [f"| {method} | " + " | ".join(col[i] for col in columns) + " |" for i, method in enumerate(methods)]
+    lines += markdown_table(["Method", *headers], [[method, *(col[i] for col in columns)]
+                                                   for i, method in enumerate(methods)])
     return lines + ["", _footer(groups, labels, delta)], warnings
 
 
@@ -156,13 +165,10 @@ def _by_metric_tables(results: list[Result], labels: dict[str, str], delta: bool
     for metric, label in labels.items():
         if not any(metric in r.metrics for r in results):
             continue
+        rows = [[benchmark, *_cells([float(by[benchmark, m].metrics.get(metric, np.nan)) if (benchmark, m) in by
+                                     else np.nan for m in methods], delta)] for benchmark in benchmarks]
         lines += [f"**{label}** ({UNITS.get(metric, 'unit not recorded')})", "",
-                  "| Motion | " + " | ".join(methods) + " |", "|:---|" + "---:|" * len(methods)]
-        for benchmark in benchmarks:
-            values = [float(by[benchmark, m].metrics.get(metric, np.nan)) if (benchmark, m) in by else np.nan
-                      for m in methods]
-            lines.append(f"| {benchmark} | " + " | ".join(_cells(values, delta)) + " |")
-        lines.append("")
+                  *markdown_table(["Motion", *methods], rows), ""]
     protocols = sorted({describe_protocol(r.protocol) for r in results})
     counts = sorted({r.samples for r in results if r.samples})
     lines.append(f"Protocols — {'; '.join(protocols)}; frames per row: {'/'.join(map(str, counts))}. "

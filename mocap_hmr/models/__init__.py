@@ -1,1 +1,3 @@
-"""Models: hmr.py (SPIN-compatible HMR), posebert.py, trainable-subset selection (issues 5 and 6)."""
+"""Models: hmr.py (SPIN-compatible HMR and its ResNet), posebert.py (PoseBERT and its
+checkpoints), keypoint inputs, trainable-subset selection (finetune.py). Refining a sequence
+with a trained PoseBERT is ``mocap_hmr.refinement``."""

@@ -26,6 +26,7 @@ from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
 from mocap_hmr.evaluation.embedded import image_test_set, reference_style_renderer
+from mocap_hmr.paths import slug
 from mocap_hmr.studies.figures import bar_chart, difference_chart
 from mocap_hmr.studies.rerender import StoredScenes, render_scenes, stored_scenes
 from mocap_hmr.studies.scores import Scores
@@ -35,7 +36,6 @@ from mocap_hmr.studies.variants import (
     StudyOutput,
     evaluate_models,
     fine_tune_config,
-    slug,
     starting_model,
     train_repeats,
 )
@@ -75,33 +75,34 @@ class OracleSource:
 
 def run(cfg: DictConfig, log=print) -> StudyOutput:
     levels = [lv for lv in ORACLE_LEVELS if lv in cfg.study.oracle_levels]
-    ctx = StudyContext.open(cfg, NAME, log)
-    start = starting_model(ctx)
+    study = StudyContext.open(cfg, NAME, log)
+    start = starting_model(study)
     spin = cfg.mocap_spin
     n_synthetic = round(spin.batch_size * spin.synthetic_fraction)
     if n_synthetic == 0:
         raise MocapHMRError("oracle: mocap_spin.synthetic_fraction=0 leaves no rendered half to make an oracle of")
     trainable = cfg.study.trainable
-    spin_cfg = fine_tune_config(ctx, start, trainable=trainable)
-    folder = ctx.folder / "variants" / slug(trainable)
-    data = image_test_set(ctx.body, cfg.render.image_size, n=cfg.eval.image_samples, device=ctx.device, log=log)
+    spin_cfg = fine_tune_config(study, start, trainable=trainable)
+    folder = study.folder / "variants" / slug(trainable)
+    data = image_test_set(study.body, cfg.render.image_size, n=cfg.eval.image_samples, device=study.device, log=log)
     scenes = stored_scenes(data, cfg.render.image_size)
-    renderer = ctx.sources(spin.batch_size - n_synthetic)[0]
+    renderer = study.sources(spin.batch_size - n_synthetic)[0]
 
     def halves(level: str | None):
         """(synthetic, real) streams of each repeat for an oracle level (None: the default half)."""
-        look = reference_style_renderer(ctx.body, ctx.index, cfg.render.image_size, cfg.render.backend) \
+        look = reference_style_renderer(study.body, study.index, cfg.render.image_size, cfg.render.backend) \
             if level == "appearance" else renderer
         return lambda repeat: (
-            ctx.stream("synthetic", n_synthetic, repeat=repeat) if level is None else
-            ctx.stream("custom", n_synthetic, source=OracleSource(look, scenes, level, renderer.poses), repeat=repeat),
-            ctx.stream("real", spin.batch_size - n_synthetic, repeat=repeat))
+            study.stream("synthetic", n_synthetic, repeat=repeat) if level is None else
+            study.stream("custom", n_synthetic, source=OracleSource(look, scenes, level, renderer.poses),
+                         repeat=repeat),
+            study.stream("real", spin.batch_size - n_synthetic, repeat=repeat))
 
     methods = [(START, [Method(START, start)]),
-               train_repeats(ctx, DEFAULT, spin_cfg, halves(None), folder / slug(DEFAULT))]
-    methods += [train_repeats(ctx, LABELS[lv], spin_cfg, halves(lv), folder / slug(LABELS[lv]),
+               train_repeats(study, DEFAULT, spin_cfg, halves(None), folder / slug(DEFAULT))]
+    methods += [train_repeats(study, LABELS[lv], spin_cfg, halves(lv), folder / slug(LABELS[lv]),
                               synthetic_label=f"oracle {lv} of {data.path.name}") for lv in levels]
-    raw = evaluate_models(ctx, [m for _, models in methods for m in models])
+    raw = evaluate_models(study, [m for _, models in methods for m in models])
     scores = Scores.of(raw, methods)
     results = scores.pooled()
 
@@ -117,17 +118,17 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
              "bound what better-matched renderings could give and are not results",
              f"each fine-tunes '{trainable}' of the starting model ({start}) for {cfg.study.steps} steps at lr "
              f"{cfg.study.lr:g}, {n_synthetic} rendered + {spin.batch_size - n_synthetic} "
-             + ("real" if ctx.real_data else "reference-domain") + " samples per batch (the same real half for all)",
+             + ("real" if study.real_data else "reference-domain") + " samples per batch (the same real half for all)",
              scores.error_note()]
-    files = write_table(ctx.folder, f"Oracle: rendering the test distribution (Table 2), fine-tuning '{trainable}'",
+    files = write_table(study.folder, f"Oracle: rendering the test distribution (Table 2), fine-tuning '{trainable}'",
                         columns, rows, notes, results, extra={"runs": [r.as_dict() for r in raw]})
     names = [DEFAULT, *(LABELS[lv] for lv in levels)]
     series = {b: [score(results, m, benchmark=b) for m in names] for b in benchmarks(results)}
-    files["picture"] = bar_chart(ctx.folder / "oracle.png", names, series,
+    files["picture"] = bar_chart(study.folder / "oracle.png", names, series,
                                  "Oracle: rendered half closer and closer to the test set", "PA-MPJPE (mm)",
                                  (START, score(results, START)) if len(series) == 1 else None)
     files["differences"] = difference_chart(
-        ctx.folder / "oracle_differences.png", [LABELS[lv] for lv in levels],
+        study.folder / "oracle_differences.png", [LABELS[lv] for lv in levels],
         [scores.delta(LABELS[lv], DEFAULT) for lv in levels], [scores.verdict(LABELS[lv], DEFAULT) for lv in levels],
         f"PA-MPJPE minus '{DEFAULT}' ({scores.seeds} seed(s))", "difference (mm), +/- 2 s.e.")
     pa = {m: score(results, m) for m in [START, *names]}
@@ -135,4 +136,4 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
                f"PA-MPJPE (mm): " + ", ".join(f"{m} {v:.1f}" for m, v in pa.items())
                + "; against the training motion: "
                + ", ".join(f"{LABELS[lv]} {scores.delta_text(LABELS[lv], DEFAULT)}" for lv in levels) + ".")
-    return StudyOutput(NAME, ctx.folder, files, summary)
+    return StudyOutput(NAME, study.folder, files, summary)

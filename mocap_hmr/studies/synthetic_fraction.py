@@ -13,6 +13,7 @@ from omegaconf import DictConfig
 
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
+from mocap_hmr.paths import slug
 from mocap_hmr.studies.figures import curve_chart
 from mocap_hmr.studies.scores import Scores
 from mocap_hmr.studies.tables import EMBEDDED, Column, benchmarks, metric_cells, metric_columns, score, write_table
@@ -21,7 +22,6 @@ from mocap_hmr.studies.variants import (
     StudyOutput,
     evaluate_models,
     fine_tune_config,
-    slug,
     starting_model,
     train_repeats,
 )
@@ -39,20 +39,20 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     fractions = sorted(float(f) for f in st.fractions)
     if not fractions or not all(0.0 <= f <= 1.0 for f in fractions):
         raise MocapHMRError(f"study.fractions: {list(st.fractions)}; each must be in [0, 1]")
-    ctx = StudyContext.open(cfg, NAME, log)
-    start = starting_model(ctx)
+    study = StudyContext.open(cfg, NAME, log)
+    start = starting_model(study)
     rendered = {f: round(spin.batch_size * f) for f in fractions}
 
     def halves(repeat: int):
-        return (ctx.stream("synthetic", max(rendered.values()), repeat=repeat),
-                ctx.stream("real", spin.batch_size - min(rendered.values()), repeat=repeat))
+        return (study.stream("synthetic", max(rendered.values()), repeat=repeat),
+                study.stream("real", spin.batch_size - min(rendered.values()), repeat=repeat))
 
     methods = [(START, [Method(START, start)])]
     for f in fractions:
-        spin_cfg = fine_tune_config(ctx, start, trainable=st.trainable, synthetic_fraction=f)
-        methods.append(train_repeats(ctx, label(f), spin_cfg, halves,
-                                     folder=ctx.folder / "variants" / slug(st.trainable) / slug(label(f))))
-    raw = evaluate_models(ctx, [m for _, models in methods for m in models])
+        spin_cfg = fine_tune_config(study, start, trainable=st.trainable, synthetic_fraction=f)
+        methods.append(train_repeats(study, label(f), spin_cfg, halves,
+                                     folder=study.folder / "variants" / slug(st.trainable) / slug(label(f))))
+    raw = evaluate_models(study, [m for _, models in methods for m in models])
     scores = Scores.of(raw, methods)
     results = scores.pooled()
 
@@ -63,20 +63,20 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
                Column("rendered", f"Rendered per batch of {spin.batch_size}"), *metric_columns(results),
                *([Column("spread", f"{EMBEDDED} PA-MPJPE sd over seeds (mm)")] if scores.seeds > 1 else []),
                Column("delta", f"{EMBEDDED} PA-MPJPE vs {START} (mm, ±)")]
-    other = "real" if ctx.real_data else "reference-domain"
+    other = "real" if study.real_data else "reference-domain"
     notes = [f"each fraction fine-tunes '{st.trainable}' of the starting model ({start}) for {st.steps} "
              f"steps at lr {st.lr:g}; the rest of each batch is {other}; the same samples for every fraction",
              scores.error_note()]
-    files = write_table(ctx.folder, f"Synthetic fraction of each batch (Figure 6), fine-tuning '{st.trainable}'",
+    files = write_table(study.folder, f"Synthetic fraction of each batch (Figure 6), fine-tuning '{st.trainable}'",
                         columns, rows, notes, results, extra={"runs": [r.as_dict() for r in raw]})
     panels = [(f"{name} (mm)", {b: [score(results, label(f), metric, b) for f in fractions]
                                 for b in benchmarks(results)})
               for metric, name in (("pa_mpjpe", "PA-MPJPE"), ("mpjpe", "MPJPE"))]
     references = [(f"{START} ({EMBEDDED})", score(results, START, metric)) for metric in ("pa_mpjpe", "mpjpe")]
-    files["picture"] = curve_chart(ctx.folder / "synthetic_fraction.png", fractions, panels,
+    files["picture"] = curve_chart(study.folder / "synthetic_fraction.png", fractions, panels,
                                    f"Error against the rendered fraction of each batch ('{st.trainable}')",
                                    "fraction of each batch rendered", references)
-    return StudyOutput(NAME, ctx.folder, files, _summary(scores, results, fractions, st.trainable))
+    return StudyOutput(NAME, study.folder, files, _summary(scores, results, fractions, st.trainable))
 
 
 def _summary(scores: Scores, results, fractions: list[float], trainable: str) -> str:

@@ -46,17 +46,17 @@ RENDER_VERSION = 1  # bump when a look changes: cached predictions are then reco
 PREVIEW_SAMPLES = 8
 
 
-def model_to_evaluate(ctx: StudyContext) -> tuple[Path, str]:
+def model_to_evaluate(study: StudyContext) -> tuple[Path, str]:
     """``study.weights``, else the run's MoCap-SPIN, else the starting model; and what it is."""
-    if ctx.settings.weights:
-        path = Path(ctx.settings.weights)
+    if study.settings.weights:
+        path = Path(study.settings.weights)
         if not path.is_file():
             raise MocapHMRError(f"study.weights={path}: no such file")
         return path, str(path)
-    run = Path(ctx.cfg.out_dir) / FINAL_MODEL
+    run = Path(study.cfg.out_dir) / FINAL_MODEL
     if run.is_file():
         return run, f"the run's MoCap-SPIN ({run})"
-    return starting_model(ctx), "the starting model (no run in out_dir; study.weights picks another)"
+    return starting_model(study), "the starting model (no run in out_dir; study.weights picks another)"
 
 
 def labels(cfg: DictConfig) -> tuple[dict[str, str], dict[str, str]]:
@@ -67,11 +67,11 @@ def labels(cfg: DictConfig) -> tuple[dict[str, str], dict[str, str]]:
             {"grey": "grey, untextured", "skin": "bare skin (test look)", "clothed": clothed})
 
 
-def appearance_renderer(ctx: StudyContext, index, background: str, body: str) -> SyntheticRenderer:
+def appearance_renderer(study: StudyContext, index, background: str, body: str) -> SyntheticRenderer:
     """A renderer (no photometric augmentation) with the background and body look asked for."""
-    cfg, device = ctx.cfg, ctx.device
+    cfg, device = study.cfg, study.device
     size = cfg.render.image_size
-    renderer = build_renderer(ctx.body, index, image_size=size, backend=cfg.render.backend, device=device,
+    renderer = build_renderer(study.body, index, image_size=size, backend=cfg.render.backend, device=device,
                               textures=cfg.render.textures if body == "clothed" else None,
                               backgrounds=cfg.render.backgrounds if background == "scenes" else None,
                               texture_size=cfg.render.texture_size, augment=False,
@@ -97,17 +97,17 @@ def _render_all(renderer: SyntheticRenderer, scenes: StoredScenes, batch_size: i
 
 def run(cfg: DictConfig, log=print) -> StudyOutput:
     st = cfg.study
-    ctx = StudyContext.open(cfg, NAME, log)
-    if ctx.real_data or cfg.eval.real:
+    study = StudyContext.open(cfg, NAME, log)
+    if study.real_data or cfg.eval.real:
         log(f"{NAME}: re-renders the embedded test set only; mocap_spin.real / eval.real are not used")
-    weights, which = model_to_evaluate(ctx)
+    weights, which = model_to_evaluate(study)
     method = Method("model", weights)
-    stored = evaluate_models(ctx, [method], real=False)[0]
+    stored = evaluate_models(study, [method], real=False)[0]
 
-    device = ctx.device
-    data = image_test_set(ctx.body, cfg.render.image_size, n=cfg.eval.image_samples, device=device, log=log)
+    device = study.device
+    data = image_test_set(study.body, cfg.render.image_size, n=cfg.eval.image_samples, device=device, log=log)
     scenes = stored_scenes(data, cfg.render.image_size)
-    truth = mesh_truth(ctx.body, data.pose.cpu(), data.betas.cpu())
+    truth = mesh_truth(study.body, data.pose.cpu(), data.betas.cpu())
     index = load_index(held_out_motion_index(log=log), device=device)
     protocol = smpl_protocol(cfg.eval.align)
     bs = cfg.eval.batch_size
@@ -116,14 +116,14 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     rows, cells, previews = [], {}, []
     for background in st.backgrounds:
         for body in st.bodies:
-            renderer = appearance_renderer(ctx, index, background, body)
+            renderer = appearance_renderer(study, index, background, body)
             description = {"background": background, "body": body, "seed": seed, "test_set": data.path.name,
                            "backgrounds": cfg.render.backgrounds, "textures": cfg.render.textures,
                            "version": RENDER_VERSION}
             result = evaluate_benchmark(
                 f"gap-{background}-{body}", lambda r=renderer: _render_all(r, scenes, bs, seed), -(-len(scenes) // bs),
-                truth, [method], lambda w: load_image_model(cfg.mocap_spin, w, device), ctx.body, protocol,
-                ctx.folder / "predictions", description)[0]
+                truth, [method], lambda w: load_image_model(cfg.mocap_spin, w, device), study.body, protocol,
+                study.folder / "predictions", description)[0]
             cells[background, body] = result
             rows.append({"background": background_labels[background], "body": body_labels[body],
                          **{m: result.metrics[m] for m in ("pa_mpjpe", "mpjpe", "mpvpe")},
@@ -141,14 +141,14 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
              "pose, shape, camera and crop; light and texture drawn anew (one seed for every look)",
              "our background sampler's random backgrounds are its procedural rooms: pixel noise stands for "
              "'random' and the rooms (or photos) for 'scenes'"]
-    files = write_table(ctx.folder, "Synthetic gap: appearance of the test renderings (Figure 9)", columns, rows,
+    files = write_table(study.folder, "Synthetic gap: appearance of the test renderings (Figure 9)", columns, rows,
                         notes, [stored, *cells.values()], extra={"model": str(weights)})
     series = {body_labels[b]: [cells[g, b].metrics["pa_mpjpe"] for g in st.backgrounds] for b in st.bodies}
-    files["picture"] = bar_chart(ctx.folder / "synthetic_gap.png", [background_labels[g] for g in st.backgrounds],
+    files["picture"] = bar_chart(study.folder / "synthetic_gap.png", [background_labels[g] for g in st.backgrounds],
                                  series, "PA-MPJPE by background and body look", "PA-MPJPE (mm)",
                                  (STORED, stored.metrics["pa_mpjpe"]))
-    files["preview"] = _preview(ctx.folder / "appearances.png", previews)
-    return StudyOutput(NAME, ctx.folder, files, _summary(cells, stored, which, background_labels, body_labels))
+    files["preview"] = _preview(study.folder / "appearances.png", previews)
+    return StudyOutput(NAME, study.folder, files, _summary(cells, stored, which, background_labels, body_labels))
 
 
 def _preview(path: Path, rows: list[tuple[str, torch.Tensor]], zoom: int = 2) -> Path:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from mocap_hmr.atomic import atomic_write
 from mocap_hmr.errors import MocapHMRError
-from mocap_hmr.evaluation.report import IMAGE_METRICS, describe_protocol
+from mocap_hmr.evaluation.report import IMAGE_METRICS, describe_protocol, markdown_table
 from mocap_hmr.evaluation.results import UNITS, Result
 
 EMBEDDED = "embedded-image"
@@ -76,12 +76,9 @@ def render_table(title: str, columns: Sequence[Column], rows: Sequence[dict], no
     lines = [f"# {title}", ""] + [f"- {n}" for n in notes] + [""] * bool(notes)
     text_columns = {c.key for c in columns if all(isinstance(r.get(c.key), str | None) for r in rows)
                     and any(any(ch.isalpha() for ch in r.get(c.key) or "") for r in rows)}
-    lines += ["| " + " | ".join(c.label for c in columns) + " |",
-              "|" + "|".join(":---" if c.key in text_columns else "---:" for c in columns) + "|"]
-    for row in rows:
-        cells = [_cell(row.get(c.key), c.key in best and isinstance(row.get(c.key), float)
-                       and round(row[c.key], 1) == best[c.key]) for c in columns]
-        lines.append("| " + " | ".join(cells) + " |")
+    cells = [[_cell(row.get(c.key), c.key in best and isinstance(row.get(c.key), float)
+                    and round(row[c.key], 1) == best[c.key]) for c in columns] for row in rows]
+    lines += markdown_table([c.label for c in columns], cells, [c.key in text_columns for c in columns])
     protocols: dict[str, list[str]] = {}  # one entry per distinct protocol, naming its benchmarks
     for b in benchmarks(results):
         first = next(r for r in results if r.benchmark == b)

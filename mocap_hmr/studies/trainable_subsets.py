@@ -40,20 +40,21 @@ def trainable_counts(backbone: str, modes: list[str]) -> tuple[dict[str, int], i
 
 def run(cfg: DictConfig, log=print) -> StudyOutput:
     subsets = list(cfg.study.subsets)
-    ctx = StudyContext.open(cfg, NAME, log)
-    start = starting_model(ctx)
+    study = StudyContext.open(cfg, NAME, log)
+    start = starting_model(study)
     spin = cfg.mocap_spin
     n_synthetic = round(spin.batch_size * spin.synthetic_fraction)
 
     def halves(repeat: int):
-        return ctx.stream("synthetic", n_synthetic, repeat=repeat), ctx.stream("real", spin.batch_size, repeat=repeat)
+        return (study.stream("synthetic", n_synthetic, repeat=repeat),
+                study.stream("real", spin.batch_size, repeat=repeat))
 
     methods = [(START, [Method(START, start)])]
-    methods += [train_repeats(ctx, mode, fine_tune_config(ctx, start, trainable=mode), halves) for mode in subsets]
+    methods += [train_repeats(study, mode, fine_tune_config(study, start, trainable=mode), halves) for mode in subsets]
     # the control: every parameter, as many steps, without the rendered half (the same real samples first)
-    methods.append(train_repeats(ctx, CONTROL, fine_tune_config(ctx, start, trainable="all", synthetic_fraction=0.0),
-                                 lambda repeat: (None, halves(repeat)[1])))
-    raw = evaluate_models(ctx, [m for _, models in methods for m in models])
+    control = fine_tune_config(study, start, trainable="all", synthetic_fraction=0.0)
+    methods.append(train_repeats(study, CONTROL, control, lambda repeat: (None, halves(repeat)[1])))
+    raw = evaluate_models(study, [m for _, models in methods for m in models])
     scores = Scores.of(raw, methods)
     results = scores.pooled()
 
@@ -67,25 +68,25 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
                Column("share", "Share"), *metric_columns(results),
                *([Column("spread", f"{EMBEDDED} PA-MPJPE sd over seeds (mm)")] if scores.seeds > 1 else []),
                Column("delta", f"{EMBEDDED} PA-MPJPE vs {START} (mm, ±)")]
-    real_half = "real" if ctx.real_data else "reference-domain"
+    real_half = "real" if study.real_data else "reference-domain"
     notes = [f"every subset fine-tuned from the starting model ({start}) for {cfg.study.steps} steps at lr "
              f"{cfg.study.lr:g}, batch {spin.batch_size} ({n_synthetic} rendered + {spin.batch_size - n_synthetic} "
              f"{real_half}), the same batches for every subset",
              f"'{CONTROL}': every parameter, the same steps, batches of {spin.batch_size} {real_half} samples only "
              "(the same ones first): what the fine-tuning gives without rendered data",
              f"{spin.backbone} backbone: {total:,} parameters", scores.error_note()]
-    files = write_table(ctx.folder, "Trainable subsets (Table 7)", columns, rows, notes, results,
+    files = write_table(study.folder, "Trainable subsets (Table 7)", columns, rows, notes, results,
                         extra={"runs": [r.as_dict() for r in raw]})
     series = {b: [score(results, m, benchmark=b) for m in [*subsets, CONTROL]] for b in benchmarks(results)}
     reference = (START, score(results, START)) if len(series) == 1 else None
-    files["picture"] = bar_chart(ctx.folder / "trainable_subsets.png", [*subsets, "all, control"], series,
+    files["picture"] = bar_chart(study.folder / "trainable_subsets.png", [*subsets, "all, control"], series,
                                  "PA-MPJPE after fine-tuning each subset", "PA-MPJPE (mm)", reference)
     files["differences"] = difference_chart(
-        ctx.folder / "trainable_subsets_differences.png", [*subsets, "all, control"],
+        study.folder / "trainable_subsets_differences.png", [*subsets, "all, control"],
         [scores.delta(name, START) for name in [*subsets, CONTROL]],
         [scores.verdict(name, START) for name in [*subsets, CONTROL]],
         f"PA-MPJPE minus the starting model's ({scores.seeds} seed(s))", "difference (mm), +/- 2 s.e.")
-    return StudyOutput(NAME, ctx.folder, files, _summary(scores, results, subsets))
+    return StudyOutput(NAME, study.folder, files, _summary(scores, results, subsets))
 
 
 def _summary(scores: Scores, results, subsets: list[str]) -> str:

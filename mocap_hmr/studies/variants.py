@@ -2,19 +2,19 @@
 
 - ``StudyContext.open(cfg, name)``: the device, body, motion corpus and folders of one study
   (``<out_dir>/studies/<name>/``).
-- ``starting_model(ctx)``: ``mocap_spin.checkpoint`` when set (SPIN's, as the paper), else a
+- ``starting_model(study)``: ``mocap_spin.checkpoint`` when set (SPIN's, as the paper), else a
   model trained once on the real half alone (the reference domain in the embedded default),
   every parameter, ``study.start_steps`` steps at ``study.start_lr``; written to
   ``<out_dir>/studies/start/`` and shared by all studies.
-- ``fine_tune_config(ctx, start, **changes)``: ``mocap_spin`` for a variant: from ``start``,
+- ``fine_tune_config(study, start, **changes)``: ``mocap_spin`` for a variant: from ``start``,
   ``study.steps`` steps at ``study.lr``, the milestones of ``mocap_spin.lr_milestones`` at the
   same fractions of the run, rendered poses from the motion corpus (``synthetic_source=motion``:
   the studies' halves are drawn independently, so ``paired`` does not apply).
-- ``train_variant(ctx, label, spin_cfg, synthetic, real)``: trains it with ``MocapSpinTrainer``
+- ``train_variant(study, label, spin_cfg, synthetic, real)``: trains it with ``MocapSpinTrainer``
   on ``SharedStream``s and writes ``variants/<label>/mocap_spin.pt``, ``metrics.csv`` and
   ``variant.json``. A variant whose weights exist and whose ``variant.json`` matches its
   settings (configuration, streams, starting weights) is not trained again.
-- ``evaluate_models(ctx, methods)``: each model on the embedded image benchmark and on every
+- ``evaluate_models(study, methods)``: each model on the embedded image benchmark and on every
   ``eval.real`` benchmark; predictions cached under the study's ``predictions/``.
 """
 
@@ -25,7 +25,6 @@ import hashlib
 import io
 import json
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +42,7 @@ from mocap_hmr.evaluation.predict import load_image_model
 from mocap_hmr.evaluation.results import Result
 from mocap_hmr.evaluation.run import embedded_image, real_benchmarks, smpl_protocol
 from mocap_hmr.models.checkpoints import save_spin_checkpoint
+from mocap_hmr.paths import slug
 from mocap_hmr.progress import progress
 from mocap_hmr.studies.scores import repeat_name
 from mocap_hmr.studies.streams import SharedStream
@@ -124,28 +124,28 @@ def _scaled_milestones(cfg: DictConfig, steps: int) -> list[int]:
     return [round(m * steps / total) for m in cfg.mocap_spin.lr_milestones if m < total]
 
 
-def starting_model(ctx: StudyContext) -> Path:
+def starting_model(study: StudyContext) -> Path:
     """The model every variant starts from (see the module docstring)."""
-    spin = ctx.cfg.mocap_spin
+    spin = study.cfg.mocap_spin
     if spin.checkpoint:
         if not Path(spin.checkpoint).is_file():
             raise MocapHMRError(f"mocap_spin.checkpoint={spin.checkpoint}: no such file (the studies fine-tune it)")
         return Path(spin.checkpoint)
-    st = ctx.settings
+    st = study.settings
     start_cfg = OmegaConf.merge(spin, {
         "trainable": "all", "synthetic_fraction": 0.0, "synthetic_source": "motion", "checkpoint": None,
-        "iterations": st.start_steps, "lr": st.start_lr, "lr_milestones": _scaled_milestones(ctx.cfg, st.start_steps),
+        "iterations": st.start_steps, "lr": st.start_lr, "lr_milestones": _scaled_milestones(study.cfg, st.start_steps),
     })
-    return train_variant(ctx, "starting model", start_cfg, None, ctx.stream("start", spin.batch_size),
-                         folder=ctx.root / START_DIR)
+    return train_variant(study, "starting model", start_cfg, None, study.stream("start", spin.batch_size),
+                         folder=study.root / START_DIR)
 
 
-def fine_tune_config(ctx: StudyContext, start: Path, **changes) -> DictConfig:
+def fine_tune_config(study: StudyContext, start: Path, **changes) -> DictConfig:
     """``mocap_spin`` of a variant fine-tuned from ``start`` (changes: other mocap_spin keys)."""
-    st = ctx.settings
-    return OmegaConf.merge(ctx.cfg.mocap_spin, {
+    st = study.settings
+    return OmegaConf.merge(study.cfg.mocap_spin, {
         "checkpoint": str(start), "iterations": st.steps, "lr": st.lr, "synthetic_source": "motion",
-        "lr_milestones": _scaled_milestones(ctx.cfg, st.steps), **changes})
+        "lr_milestones": _scaled_milestones(study.cfg, st.steps), **changes})
 
 
 def file_digest(path: Path) -> str:
@@ -156,23 +156,18 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _identity(ctx: StudyContext, spin_cfg: DictConfig, synthetic: SharedStream | None, real: SharedStream | None,
+def _identity(study: StudyContext, spin_cfg: DictConfig, synthetic: SharedStream | None, real: SharedStream | None,
               synthetic_label: str) -> dict:
     """Everything a variant's weights depend on, as JSON."""
-    cfg = ctx.cfg
+    cfg = study.cfg
     start = spin_cfg.checkpoint
     return {"mocap_spin": OmegaConf.to_container(spin_cfg, resolve=True),
             "start_digest": file_digest(Path(start)) if start else None,
             "render": OmegaConf.to_container(cfg.render, resolve=True),
             "motion": OmegaConf.to_container(cfg.motion, resolve=True), "body": cfg.body.model_path,
-            "seed": cfg.seed, "device": ctx.device.type, "streams_version": STREAMS_VERSION,
+            "seed": cfg.seed, "device": study.device.type, "streams_version": STREAMS_VERSION,
             "synthetic": synthetic_label if synthetic else None,
             "streams": {k: [s.width, s.seed] if s else None for k, s in (("synthetic", synthetic), ("real", real))}}
-
-
-def slug(text: str) -> str:
-    """A folder name for a label: 'oracle: + camera' -> 'oracle_+_camera'."""
-    return re.sub(r"[^a-z0-9+.-]+", "_", text.lower()).strip("_")
 
 
 def _finished(folder: Path, identity: dict) -> bool:
@@ -182,7 +177,7 @@ def _finished(folder: Path, identity: dict) -> bool:
         return False
 
 
-def train_variant(ctx: StudyContext, label: str, spin_cfg: DictConfig, synthetic: SharedStream | None,
+def train_variant(study: StudyContext, label: str, spin_cfg: DictConfig, synthetic: SharedStream | None,
                   real: SharedStream | None, synthetic_label: str = "motion", folder: Path | None = None,
                   repeat: int = 0) -> Path:
     """Train one variant (see the module docstring); returns its ``mocap_spin.pt``.
@@ -190,23 +185,24 @@ def train_variant(ctx: StudyContext, label: str, spin_cfg: DictConfig, synthetic
     synthetic, real: the two halves (``None`` where the variant takes no samples from one);
     synthetic_label: what the synthetic half is, for ``variant.json``; repeat: which of the
     ``study.seeds`` runs (torch seeded with ``seed + repeat``)."""
-    folder = folder or ctx.folder / "variants" / slug(label)
+    folder = folder or study.folder / "variants" / slug(label)
     weights = folder / FINAL_MODEL
-    identity = json.loads(json.dumps({**_identity(ctx, spin_cfg, synthetic, real, synthetic_label), "repeat": repeat}))
+    identity = {**_identity(study, spin_cfg, synthetic, real, synthetic_label), "repeat": repeat}
+    identity = json.loads(json.dumps(identity))
     if _finished(folder, identity):
-        ctx.log(f"study {ctx.name}: '{label}' was trained with these settings already ({weights})")
+        study.log(f"study {study.name}: '{label}' was trained with these settings already ({weights})")
         return weights
     for stream in (synthetic, real):
         if stream is not None:
             stream.rewind()
-    torch.manual_seed(ctx.cfg.seed + repeat)
-    trainer = MocapSpinTrainer(spin_cfg, ctx.body, synthetic, real, ctx.device, log=ctx.log)
-    unused = torch.Generator(device=ctx.device)  # the shared streams draw from their own generators
+    torch.manual_seed(study.cfg.seed + repeat)
+    trainer = MocapSpinTrainer(spin_cfg, study.body, synthetic, real, study.device, log=study.log)
+    unused = torch.Generator(device=study.device)  # the shared streams draw from their own generators
     rows = []
-    for step in progress(range(spin_cfg.iterations), spin_cfg.iterations, f"{ctx.name}: {label}", unit="steps"):
+    for step in progress(range(spin_cfg.iterations), spin_cfg.iterations, f"{study.name}: {label}", unit="steps"):
         terms = trainer.step(unused)
         if not all(math.isfinite(v) for v in terms.values()):
-            raise MocapHMRError(f"study {ctx.name}, '{label}': the loss became {terms['loss']} at step {step + 1} "
+            raise MocapHMRError(f"study {study.name}, '{label}': the loss became {terms['loss']} at step {step + 1} "
                                 f"(mocap_spin.lr={spin_cfg.lr}, study.lr / study.start_lr set it)")
         rows.append({"step": step + 1, **{k: f"{v:.6g}" for k, v in terms.items()}})
     save_spin_checkpoint(trainer.model, weights)
@@ -220,33 +216,33 @@ def train_variant(ctx: StudyContext, label: str, spin_cfg: DictConfig, synthetic
     return weights
 
 
-def train_repeats(ctx: StudyContext, label: str, spin_cfg: DictConfig,
+def train_repeats(study: StudyContext, label: str, spin_cfg: DictConfig,
                   halves: Callable[[int], tuple[SharedStream | None, SharedStream | None]], folder: Path | None = None,
                   synthetic_label: str = "motion") -> tuple[str, list[Method]]:
     """A variant trained ``study.seeds`` times: halves(repeat) gives the (synthetic, real) streams
     of each repeat; repeat k > 0 goes to ``<folder>_seed<seed + k>``. Returns (label, its models)."""
-    folder = folder or ctx.folder / "variants" / slug(label)
+    folder = folder or study.folder / "variants" / slug(label)
     methods = []
-    for k in range(ctx.settings.seeds):
-        name = repeat_name(label, ctx.cfg.seed, k)
-        where = folder if k == 0 else folder.with_name(f"{folder.name}_seed{ctx.cfg.seed + k}")
-        methods.append(Method(name, train_variant(ctx, name, spin_cfg, *halves(k), synthetic_label, where, k)))
+    for k in range(study.settings.seeds):
+        name = repeat_name(label, study.cfg.seed, k)
+        where = folder if k == 0 else folder.with_name(f"{folder.name}_seed{study.cfg.seed + k}")
+        methods.append(Method(name, train_variant(study, name, spin_cfg, *halves(k), synthetic_label, where, k)))
     return label, methods
 
 
-def evaluate_models(ctx: StudyContext, methods: list[Method], real: bool = True) -> list[Result]:
+def evaluate_models(study: StudyContext, methods: list[Method], real: bool = True) -> list[Result]:
     """Each method on the embedded image benchmark (``eval.image_samples`` renderings of
     held-out motion) and, with ``real``, on every ``eval.real`` benchmark."""
-    cfg = ctx.cfg
+    cfg = study.cfg
     protocol = smpl_protocol(cfg.eval.align)
-    cache = ctx.folder / "predictions"
+    cache = study.folder / "predictions"
 
     def load_model(weights: Path):
-        return load_image_model(cfg.mocap_spin, weights, ctx.device)
+        return load_image_model(cfg.mocap_spin, weights, study.device)
 
-    results = embedded_image(cfg, ctx.body, methods, load_model, protocol, cache, ctx.log)
+    results = embedded_image(cfg, study.body, methods, load_model, protocol, cache, study.log)
     if real:
-        results += real_benchmarks(cfg, ctx.body, methods, load_model, cache, ctx.device, ctx.log)
+        results += real_benchmarks(cfg, study.body, methods, load_model, cache, study.device, study.log)
     return results
 
 

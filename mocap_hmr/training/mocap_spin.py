@@ -37,8 +37,8 @@ from mocap_hmr.losses import (
 from mocap_hmr.models.checkpoints import load_weights, read_checkpoint, state_dict_of
 from mocap_hmr.models.finetune import select_trainable, trainable_parameters
 from mocap_hmr.models.hmr import HMR, HMROutput, load_mean_params
+from mocap_hmr.training.compile import compile_errors, compile_once, host_floats
 from mocap_hmr.training.distributed import all_finite
-from mocap_hmr.training.hot_path import compile_errors, compile_once, host_floats
 
 ALIGNMENT_LOSSES = {"l2": feature_l2_loss, "cosine": feature_cosine_loss, "contrastive": feature_contrastive_loss}
 PHASES = ("render", "real data", "forward", "backward", "optimizer")  # the parts of a step, in order
@@ -102,7 +102,7 @@ class MocapSpinTrainer:
         self.autocast = autocast_dtype(cfg.precision, device)
         # channels_last: convolutions' fast layout on recent GPUs and on CPUs (oneDNN; docs/benchmarks.md)
         self.model = self.model.to(memory_format=torch.channels_last)
-        self.compile_pending = cfg.compile  # at the first step: after the runner's DDP wrap (training.hot_path)
+        self.compile_pending = cfg.compile  # at the first step: after the runner's DDP wrap (training.compile)
         if cfg.compile:
             log("mocap_spin: compile=true: HMR is compiled at the first step (which takes longer)")
 

@@ -32,8 +32,8 @@ from mocap_hmr.geometry.cameras import FLIP
 from mocap_hmr.losses import acceleration_loss
 from mocap_hmr.models.keypoint_input import keypoint_features
 from mocap_hmr.models.posebert import build_posebert, mean_pose_6d
+from mocap_hmr.training.compile import compile_errors, compile_once, host_floats
 from mocap_hmr.training.distributed import all_finite
-from mocap_hmr.training.hot_path import compile_errors, compile_once, host_floats
 from samplers.cameras import CameraSampler
 from samplers.sequences import SequenceSampler
 
@@ -78,7 +78,7 @@ class PoseBertTrainer:
         parameters = sum(p.numel() for p in self.model.parameters())
         log(f"posebert: {cfg.variant}, T={cfg.window}, Dt={cfg.dim}, L={cfg.depth}: {parameters:,} parameters; "
             f"{self.sampler.excluded} sequences shorter than a window left out")
-        self.compile_pending = cfg.compile  # at the first step: after the runner's DDP wrap (training.hot_path)
+        self.compile_pending = cfg.compile  # at the first step: after the runner's DDP wrap (training.compile)
         if cfg.compile:
             log("posebert: compile=true: PoseBERT is compiled at the first step (which takes longer)")
 
