@@ -1,5 +1,6 @@
 """The map of the rooms, checked: the imports each room may not make (DESIGN.md: data flows
-samplers -> renderers -> training -> models; body and geometry are the floor). Every import
+samplers -> renderers -> training -> models; body and geometry are the floor; the pictures room
+vis draws what the others compute and nothing below it draws). Every import
 statement of every module is read with ``ast`` (function-level imports included), so a
 forbidden import anywhere in a room fails this test with the file and the line."""
 
@@ -10,16 +11,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ABOVE_THE_FLOOR = ("mocap_hmr.data", "mocap_hmr.models", "mocap_hmr.training", "mocap_hmr.evaluation",
-                   "mocap_hmr.studies", "renderers", "samplers")
+                   "mocap_hmr.studies", "mocap_hmr.vis", "renderers", "samplers")
 # room (a folder of the repository) -> module prefixes it never imports
 RULES = {
     "mocap_hmr/geometry": ("mocap_hmr.body", *ABOVE_THE_FLOOR),
     "mocap_hmr/body": ABOVE_THE_FLOOR,
-    "samplers": ("renderers", "mocap_hmr.training", "mocap_hmr.evaluation", "mocap_hmr.studies"),
-    "renderers": ("mocap_hmr.training", "mocap_hmr.evaluation", "mocap_hmr.studies"),
-    "mocap_hmr/data": ("renderers", "mocap_hmr.training", "mocap_hmr.evaluation", "mocap_hmr.studies"),
+    "samplers": ("renderers", "mocap_hmr.training", "mocap_hmr.evaluation", "mocap_hmr.studies", "mocap_hmr.vis"),
+    "renderers": ("mocap_hmr.training", "mocap_hmr.evaluation", "mocap_hmr.studies", "mocap_hmr.vis"),
+    "mocap_hmr/data": ("renderers", "mocap_hmr.training", "mocap_hmr.evaluation", "mocap_hmr.studies",
+                       "mocap_hmr.vis"),
     "mocap_hmr/models": ("renderers", "samplers", "mocap_hmr.training", "mocap_hmr.evaluation",
-                         "mocap_hmr.studies"),
+                         "mocap_hmr.studies", "mocap_hmr.vis"),
+    "mocap_hmr/vis": ("mocap_hmr.training", "mocap_hmr.evaluation", "mocap_hmr.studies"),
 }
 
 
