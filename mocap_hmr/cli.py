@@ -226,10 +226,10 @@ def _smooth(args: argparse.Namespace) -> None:
         track = report.tracks[0]
         before, after = (read_people(path, track.track or None)[1].people[0] for path in (args.src, args.dst))
         first = next(iter(before.rotations))
-        measure = "n/a" if track.accel_before is None else f"{track.accel_before:.4f} -> {track.accel_after:.4f}"
+        measure = "n/a" if track.accel_before is None else f"{track.accel_before:.4f} → {track.accel_after:.4f}"
         frames = side_by_side_frames(BodyModel(resolve_body_model(args.body)), before.rotations[first],
                                      after.rotations[first], ("input", f"{smoother.label} ({smoother.mode})"),
-                                     f"rotation acceleration {measure} /frame^2", size=args.video_size)
+                                     f"rotation acceleration {measure} per frame²", size=args.video_size)
         print(f"video in {write_video(args.video, frames, args.fps)}")
     if args.plot:
         import numpy as np

@@ -15,6 +15,7 @@ from mocap_hmr.vis.figure import pixel_figure, styled, to_array
 from renderers.body_views import render_motion_pair
 
 MARGIN = 30  # pixels above (the titles) and below (caption, frame number) the renders
+VIDEO_DPI = 100  # text of a 256-pixel half: 11 px per 8 pt
 
 
 @styled
@@ -26,7 +27,7 @@ def side_by_side_frames(body: BodyModel, before: torch.Tensor, after: torch.Tens
     input frame shows the last observed one."""
     renders = render_motion_pair(body, before, after, size, yaw).numpy()  # (2, N, S, S, 3)
     n, height = renders.shape[1], size + 2 * MARGIN
-    fig = pixel_figure(2 * size, height)
+    fig = pixel_figure(2 * size, height, dpi=VIDEO_DPI)
     shown = []
     for side, label in enumerate(labels):
         ax = fig.add_axes((side / 2, MARGIN / height, 0.5, size / height))
