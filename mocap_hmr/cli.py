@@ -85,7 +85,7 @@ def _build_body(args: argparse.Namespace) -> None:
         out = build_standin_body(args.out, force=args.force)
     print(f"body model in {out}")
     if args.preview:
-        from renderers.body_preview import save_body_preview
+        from mocap_hmr.vis.grids import save_body_preview
 
         print(f"preview in {save_body_preview(out, args.preview)}")
 
@@ -129,7 +129,7 @@ def _synth_motion(args: argparse.Namespace) -> None:
 
     synthesize_motion(args.out, minutes=args.minutes, seed=args.seed, fps=args.fps)
     if args.preview:
-        from renderers.skeleton_preview import save_motion_preview
+        from mocap_hmr.vis.skeletons import save_motion_preview
 
         print(f"preview in {save_motion_preview(args.out, args.preview, n_sequences=10, n_frames=7)}")
 
@@ -158,8 +158,8 @@ def _cuda() -> bool:
 @_command("render-preview", "render one pose under many cameras and a row of training crops",
           _render_preview_args)
 def _render_preview(args: argparse.Namespace) -> None:
+    from mocap_hmr.vis.grids import save_render_preview
     from renderers.build import build_renderer
-    from renderers.render_preview import save_render_preview
 
     renderer = build_renderer(args.body, args.motion_index, image_size=args.size, backend=args.backend,
                               device=args.device, textures=args.textures, backgrounds=args.backgrounds)
@@ -221,31 +221,31 @@ def _smooth(args: argparse.Namespace) -> None:
         from mocap_hmr.body.standin import resolve_body_model
         from mocap_hmr.imageio import write_video
         from mocap_hmr.smoothing import read_people
-        from renderers.motion_video import side_by_side_frames
+        from mocap_hmr.vis.video import side_by_side_frames
 
         track = report.tracks[0]
         before, after = (read_people(path, track.track or None)[1].people[0] for path in (args.src, args.dst))
         first = next(iter(before.rotations))
-        measure = "n/a" if track.accel_before is None else f"{track.accel_before:.4f} -> {track.accel_after:.4f}"
+        measure = "n/a" if track.accel_before is None else f"{track.accel_before:.4f} → {track.accel_after:.4f}"
         frames = side_by_side_frames(BodyModel(resolve_body_model(args.body)), before.rotations[first],
                                      after.rotations[first], ("input", f"{smoother.label} ({smoother.mode})"),
-                                     f"rotation acceleration {measure} /frame^2", size=args.video_size)
+                                     f"rotation acceleration {measure} per frame²", size=args.video_size)
         print(f"video in {write_video(args.video, frames, args.fps)}")
     if args.plot:
         import numpy as np
 
         from mocap_hmr.body.joint_maps import SMPL_JOINT_NAMES
         from mocap_hmr.geometry import matrix_to_axis_angle
-        from mocap_hmr.imageio import write_png
         from mocap_hmr.smoothing import first_person_rotations
-        from renderers.plots import line_plot
+        from mocap_hmr.vis.curves import line_plot
+        from mocap_hmr.vis.figure import save_png
 
         knee = SMPL_JOINT_NAMES.index("left_knee")
         degrees = [np.degrees(matrix_to_axis_angle(first_person_rotations(path)[:, knee]).norm(dim=-1).numpy())
                    for path in (args.src, args.dst)]
-        image = line_plot(degrees, [(220, 60, 50), (40, 90, 220)], [f"input ({args.src})", smoother.label],
-                          title="first person's left knee: rotation angle", xlabel="frame", ylabel="degrees")
-        print(f"plot in {write_png(args.plot, image)}")
+        figure = line_plot(degrees, ["tab:red", "tab:blue"], [f"input ({args.src})", smoother.label],
+                           title="first person's left knee: rotation angle", xlabel="frame", ylabel="degrees")
+        print(f"plot in {save_png(figure, args.plot)}")
 
 
 EXPORT_SUFFIXES = (".bvh", ".glb")

@@ -1,8 +1,9 @@
 """The map of the rooms, checked: the imports each room may not make, read from the one place
 they are written, the table under "Map of the rooms" in README.md (data flows samplers ->
-renderers -> training -> models; body and geometry are the floor). Every import statement of
-every module is read with ``ast`` (function-level imports included), so a forbidden import
-anywhere in a room fails this test with the file and the line."""
+renderers -> training -> models; body and geometry are the floor; the pictures room vis draws
+what the others compute and nothing below it draws). Every import statement of every module is
+read with ``ast`` (function-level imports included), so a forbidden import anywhere in a room
+fails this test with the file and the line."""
 
 import ast
 from pathlib import Path

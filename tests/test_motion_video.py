@@ -14,7 +14,8 @@ from mocap_hmr.cli import main
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix
 from mocap_hmr.imageio import write_video
-from renderers.motion_video import MARGIN, hold_unobserved, side_by_side_frames
+from mocap_hmr.vis.video import MARGIN, side_by_side_frames
+from renderers.body_views import hold_unobserved
 
 Image = pytest.importorskip("PIL.Image")
 

@@ -11,7 +11,7 @@ from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix
 from mocap_hmr.geometry.frames import zup_to_yup
 from mocap_hmr.imageio import read_image
-from renderers.skeleton_preview import PANEL_HEIGHT, PANEL_WIDTH, pick_sequences, save_motion_preview
+from mocap_hmr.vis.skeletons import PANEL_HEIGHT, PANEL_WIDTH, pick_sequences, save_motion_preview
 
 J = {name: i for i, name in enumerate(SMPL_JOINT_NAMES)}
 FPS = 120.0

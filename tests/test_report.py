@@ -1,28 +1,13 @@
-"""Reports: paper-style Markdown tables and their JSON twin, the Figure 7 gain histogram, training curves."""
+"""Reports: paper-style Markdown tables and their JSON twin, and a run's metrics files read back."""
 
 import json
 
 import numpy as np
 import pytest
 
-from mocap_hmr.evaluation.report import (
-    BETTER,
-    CURVE_BOX,
-    CURVE_PANEL_HEIGHT,
-    CURVE_WIDTH,
-    GAIN_PANELS,
-    GAIN_SIZE,
-    PALETTE,
-    gain_bins,
-    gain_histogram,
-    render_report,
-    training_curves,
-    write_report,
-)
+from mocap_hmr.evaluation.report import read_metrics_csv, render_report, write_report
 from mocap_hmr.evaluation.results import Result
-from mocap_hmr.imageio import read_image
 from mocap_hmr.metrics import SPIN_3DPW, VIBE_3DPW
-from renderers import plots
 
 SPIN = SPIN_3DPW.as_dict()
 
@@ -114,89 +99,8 @@ def test_two_results_for_one_cell_are_refused():
         render_report(_results()[:2] * 2, "twice")
 
 
-def test_gain_bins_match_numpy():
-    rng = np.random.default_rng(0)
-    a, b = rng.normal(60, 10, 500), rng.normal(57, 10, 500)
-    edges, counts, contributions = gain_bins(a, b, bins=15)
-    gain = a - b
-    assert len(edges) == 17 and edges[8] == 0.0 and np.isclose(edges[-1], np.abs(gain).max())
-    assert np.array_equal(counts, np.histogram(gain, edges)[0])
-    last = len(edges) - 2
-    inside = [(gain >= edges[i]) & ((gain < edges[i + 1]) | (i == last)) for i in range(last + 1)]
-    assert np.allclose(contributions, [gain[m].sum() / len(gain) for m in inside])
-    assert np.isclose(contributions.sum(), gain.mean())
-
-
-def test_gain_bins_with_edges_count_outliers_in_the_end_bins():
-    a, b = np.array([10.0, 0.0, 1.0, 0.0]), np.array([0.0, 5.0, 0.5, 0.0])  # gains 10, -5, 0.5, 0
-    edges, counts, contributions = gain_bins(a, b, bins=[-1.0, 0.0, 1.0, 2.0])
-    assert counts.tolist() == [1, 2, 1]
-    assert np.allclose(contributions, [-5 / 4, 0.5 / 4, 10 / 4]) and np.isclose(contributions.sum(), 5.5 / 4)
-
-
-def test_gain_bins_refuse_mismatched_samples():
-    with pytest.raises(ValueError, match=r"\(N,\)"):
-        gain_bins(np.zeros(3), np.zeros(4))
-
-
-def test_gain_histogram_png(tmp_path):
-    rng = np.random.default_rng(1)
-    a = rng.gamma(4, 15, 400)
-    b = a - rng.normal(3, 8, 400)
-    image = read_image(gain_histogram(a, b, tmp_path / "gain.png", "start", "MoCap-SPIN", bins=20))
-    assert image.shape == (GAIN_SIZE[1], GAIN_SIZE[0], 3)
-    assert (image[:60] != 255).any(-1).sum() > 1000  # title and statistics are written
-    for left, top, right, bottom in GAIN_PANELS:
-        assert (image[top + 1:bottom, left + 1:right] != 255).any(-1).mean() > 0.1  # bars, not a blank frame
-    # the tallest bar (a gain > 0, so green) reaches the top of its count, widened to a round tick, and no higher
-    edges, counts, _ = gain_bins(a, b, bins=20)
-    left, top, right, bottom = GAIN_PANELS[0]
-    tallest = int(np.argmax(counts))
-    col = int(left + ((edges[tallest] + edges[tallest + 1]) / 2 - edges[0]) / (edges[-1] - edges[0]) * (right - left))
-    row = bottom - counts[tallest] / plots.nice_range(0, max(counts.max(), 5))[-1] * (bottom - top)
-    green = (image[:, col] == BETTER).all(-1)
-    assert green[int(row) + 2:bottom].all() and not green[top:int(row) - 1].any()
-
-
-def test_a_bar_covers_the_expected_pixels():
-    image = np.full((400, 600, 3), 255, dtype=np.uint8)
-    ax = plots.Axes(image, (100, 50, 500, 350), xlim=(0.0, 4.0), ylim=(0.0, 10.0))
-    plots.bars(ax, [1.0], [2.0], [5.0], (200, 0, 0))
-    red = (image == (200, 0, 0)).all(-1)
-    rows, cols = np.nonzero(red)
-    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (200, 349, 200, 298)
-    assert red.sum() == 150 * 99
-
-
-def test_text_is_drawn_where_anchored():
-    image = np.full((40, 200, 3), 255, dtype=np.uint8)
-    plots.draw_text(image, "gain 10%", 100, 20, scale=2, align="center", valign="middle")
-    rows, cols = np.nonzero((image != 255).any(-1))
-    width = (6 * len("gain 10%") - 1) * 2
-    assert cols.min() >= 100 - width // 2 - 1 and cols.max() <= 100 + width // 2 + 1
-    assert rows.min() >= 20 - 9 and rows.max() <= 20 + 9
-
-
-def _metrics_csv(path, loss) -> None:
-    lines = ["step,loss,joints,samples_per_s"] + [f"{10 * (i + 1)},{v},{v / 2},100.0" for i, v in enumerate(loss)]
-    path.write_text("\n".join(lines) + "\n")
-
-
-def test_training_curves_png(tmp_path):
-    _metrics_csv(tmp_path / "metrics_a.csv", np.geomspace(10, 0.1, 30))
-    _metrics_csv(tmp_path / "metrics_b.csv", np.linspace(5, 1, 20))
-    files = {"a": tmp_path / "metrics_a.csv", "b": tmp_path / "metrics_b.csv"}
-    for log_y in (False, True):
-        image = read_image(training_curves(files, tmp_path / "curves.png", columns=("loss", "joints"), log_y=log_y))
-        assert image.shape == (2 * CURVE_PANEL_HEIGHT, CURVE_WIDTH, 3)
-        for panel in range(2):
-            left, top, right, bottom = CURVE_BOX
-            inside = image[panel * CURVE_PANEL_HEIGHT + top:panel * CURVE_PANEL_HEIGHT + bottom, left:right]
-            for colour in PALETTE[:2]:
-                assert (inside == colour).all(-1).sum() > 100  # both curves are drawn in every panel
-
-
-def test_training_curves_refuse_a_missing_column(tmp_path):
-    _metrics_csv(tmp_path / "metrics_a.csv", [1.0, 0.5])
-    with pytest.raises(ValueError, match="columns found: joints, loss, samples_per_s, step"):
-        training_curves({"a": tmp_path / "metrics_a.csv"}, tmp_path / "x.png", columns=("rotation",))
+def test_metrics_csv_reads_columns_with_empty_cells_as_nan(tmp_path):
+    (tmp_path / "metrics_a.csv").write_text("step,loss,joints\n10,2.5,\n20,1.5,0.5\n")
+    table = read_metrics_csv(tmp_path / "metrics_a.csv")
+    assert list(table) == ["step", "loss", "joints"]
+    assert table["loss"].tolist() == [2.5, 1.5] and np.isnan(table["joints"][0]) and table["joints"][1] == 0.5

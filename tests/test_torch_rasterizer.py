@@ -83,12 +83,15 @@ def test_build_body_preview_png(tmp_path):
     png = tmp_path / "preview.png"
     assert main(["build-body", "--tiny", "--out", str(tmp_path / "tiny"), "--preview", str(png)]) == 0
     image = read_image(png)
-    assert image.shape == (2 * 256, 3 * 256, 3)
+    height, width = image.shape[:2]
+    assert 3 * 256 <= width < 3 * 256 * 1.3 and 2 * 256 <= height < 2 * 256 * 1.3  # 2 x 3 panels, labelled
     body_pixels = (image < 250).any(-1)
-    # every panel shows a body, and no panel is all body
+    # every panel (each a third of the width after the row labels, half the height) shows a body, none is all body
+    left = width - 3 * 256
     for r in range(2):
         for c in range(3):
-            share = body_pixels[r * 256:(r + 1) * 256, c * 256:(c + 1) * 256].mean()
+            share = body_pixels[height - (2 - r) * 256:height - (1 - r) * 256,
+                                left + c * 256:left + (c + 1) * 256].mean()
             assert 0.02 < share < 0.5
 
 

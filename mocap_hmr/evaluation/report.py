@@ -1,7 +1,6 @@
 """Reports of evaluation results: Markdown tables laid out like the paper's (Tables 1 and 6 for
-image results, Table 4 for video results) with a JSON twin, the per-sample gain histogram of
-Figure 7, and training loss curves from a run folder's ``metrics_*.csv``. Pictures are drawn
-with ``renderers.plots`` (numpy only)."""
+image results, Table 4 for video results) with a JSON twin, and a run folder's
+``metrics_*.csv`` read back (for the training curves of ``mocap_hmr.vis.curves``)."""
 
 from __future__ import annotations
 
@@ -17,8 +16,6 @@ import numpy as np
 
 from mocap_hmr.atomic import atomic_write
 from mocap_hmr.evaluation.results import UNITS, Result
-from mocap_hmr.imageio import write_png
-from renderers import plots
 
 # metric key -> column label, in the paper's column order
 IMAGE_METRICS = {"pa_mpjpe": "PA-MPJPE", "mpjpe": "MPJPE", "mpvpe": "MPVPE"}  # Tables 1 and 6
@@ -28,10 +25,6 @@ SMOOTHING_METRICS = {"mpjpe": "MPJPE", "pa_mpjpe": "PA-MPJPE", "accel_error": "A
 TABLES = {"image": ("Image results", IMAGE_METRICS), "video": ("Video results", VIDEO_METRICS),
           "smoothing": ("Smoothing, motion group by motion group", SMOOTHING_METRICS)}
 LABEL_FIELDS = ("name", "description")  # protocol fields that do not change the numbers
-
-BETTER, WORSE, MEAN_COLOUR = (46, 139, 87), (205, 80, 60), (40, 90, 220)
-PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
-           (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
 
 
 # ---------------------------------------------------------------- tables
@@ -215,76 +208,7 @@ def write_report(results: Sequence[Result], out_dir: str | os.PathLike, title: s
     return paths
 
 
-# ---------------------------------------------------------------- Figure 7: per-sample gain
-
-
-def _gain(a, b) -> np.ndarray:
-    """a - b for per-sample values a, b (N,), N > 0, all finite."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if a.ndim != 1 or a.shape != b.shape or not a.size:
-        raise ValueError(f"per-sample values must be two (N,) arrays with N > 0, got {a.shape} and {b.shape}")
-    if not (np.isfinite(a).all() and np.isfinite(b).all()):
-        raise ValueError("per-sample values must be finite")
-    return a - b
-
-
-def gain_bins(a, b, bins: int | Sequence[float] = 40) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bin the per-sample gain a - b (a, b: (N,)). ``bins`` is a count, rounded up to even, of equal
-    bins symmetric about 0 (0 is an edge) that span the largest |gain|; or the edges (B + 1,),
-    increasing, with gains outside them counted in the end bins. A bin holds edges[i] <= gain <
-    edges[i + 1] (the last also its right edge). Returns edges (B + 1,), counts (B,) summing to N, and
-    contributions (B,) = sum of the bin's gains / N, summing to the mean gain."""
-    gain = _gain(a, b)
-    if np.ndim(bins) == 0:
-        half = float(np.abs(gain).max()) or 1.0  # all gains 0: bins of [-1, 1]
-        right = np.linspace(0.0, half, -(-int(bins) // 2) + 1)
-        edges = np.concatenate([-right[:0:-1], right])
-    else:
-        edges = np.asarray(bins, dtype=float)
-    if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0):
-        raise ValueError(f"bins: a count or increasing edges, got {bins!r}")
-    index = np.clip(np.searchsorted(edges, gain, side="right") - 1, 0, len(edges) - 2)
-    counts = np.bincount(index, minlength=len(edges) - 1)
-    return edges, counts, np.bincount(index, weights=gain, minlength=len(edges) - 1) / len(gain)
-
-
-GAIN_SIZE = (1100, 900)  # width, height of gain_histogram's picture
-GAIN_PANELS = (120, 110, 1060, 420), (120, 540, 1060, 810)  # its two panels: left, top, right, bottom
-
-
-def gain_histogram(per_sample_a, per_sample_b, path: str | os.PathLike, label_a: str, label_b: str,
-                   metric: str = "PA-MPJPE", bins: int | Sequence[float] = 40, unit: str = "mm") -> Path:
-    """The paper's Figure 7 as a PNG (``GAIN_SIZE``): the per-sample gain a - b (a, b: (N,), lower
-    is better, so gain > 0 means ``label_b`` is better) as a histogram (samples per bin, top) and
-    each bin's contribution to the mean gain (bottom; the bars sum to the mean gain), see
-    ``gain_bins``. Zero is marked, the mean gain dashed; mean gain and share of samples improved
-    are written under the title. The count axis goes up to at least 5, so its ticks are whole samples."""
-    gain = _gain(per_sample_a, per_sample_b)
-    edges, counts, contributions = gain_bins(per_sample_a, per_sample_b, bins)
-    colours = np.where(((edges[:-1] + edges[1:]) / 2 > 0)[:, None], BETTER, WORSE)
-    image = np.full((GAIN_SIZE[1], GAIN_SIZE[0], 3), 255, dtype=np.uint8)
-    plots.draw_text(image, f"{metric} gain per sample: {label_a} - {label_b}", GAIN_SIZE[0] / 2, 14,
-                    align="center", scale=3)
-    plots.draw_text(image, f"mean gain {gain.mean():+.2f} {unit}, {100 * (gain > 0).mean():.1f}% of {len(gain)} "
-                    f"samples improved (gain > 0: {label_b} better)", GAIN_SIZE[0] / 2, 48, align="center")
-    xlim, xlabel = (edges[0], edges[-1]), f"{metric} gain ({unit})"
-    top = plots.axes(image, GAIN_PANELS[0], xlim, (0, max(counts.max(), 5)), title="Samples per bin",
-                     xlabel=xlabel, ylabel="samples")
-    plots.bars(top, edges[:-1], edges[1:], counts, colours)
-    ylim = (min(contributions.min(), 0.0), max(contributions.max(), 0.0))
-    bottom = plots.axes(image, GAIN_PANELS[1], xlim, ylim, xlabel=xlabel, ylabel=f"contribution ({unit})",
-                        title="Contribution of each bin to the mean gain (bars sum to it)")
-    plots.bars(bottom, edges[:-1], edges[1:], contributions, colours)
-    plots.hline(bottom, 0.0, plots.TEXT_COLOUR, width=1)
-    for ax in (top, bottom):
-        plots.vline(ax, 0.0, plots.TEXT_COLOUR)
-        plots.vline(ax, gain.mean(), MEAN_COLOUR, dashed=True)
-    plots.draw_text(image, f"mean {gain.mean():+.2f}", float(top.x_px(gain.mean())) + 6, GAIN_PANELS[0][1] + 6,
-                    MEAN_COLOUR, background=plots.BACKGROUND)
-    return write_png(path, image)
-
-
-# ---------------------------------------------------------------- training curves
+# ---------------------------------------------------------------- metrics files
 
 
 def read_metrics_csv(path: str | os.PathLike) -> dict[str, np.ndarray]:
@@ -293,39 +217,3 @@ def read_metrics_csv(path: str | os.PathLike) -> dict[str, np.ndarray]:
         rows = list(csv.DictReader(fh))
     columns = list(rows[0]) if rows else []
     return {c: np.array([float(r[c]) if r.get(c) else np.nan for r in rows]) for c in columns}
-
-
-CURVE_WIDTH, CURVE_PANEL_HEIGHT = 1100, 340  # training_curves' picture: width, height per column
-CURVE_BOX = (120, 50, 820, 270)  # a panel's axes: left, top, right, bottom
-
-
-def _curve_panel(image: np.ndarray, column: str, tables: dict[str, dict[str, np.ndarray]], log_y: bool) -> None:
-    """One column of every table that has it, as curves over ``step``, with a legend on the right."""
-    curves = {name: (t["step"], t[column]) for name, t in tables.items() if column in t and "step" in t}
-    colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(tables)}
-    y = np.concatenate([np.zeros(0), *(v for _, v in curves.values())])
-    y = y[np.isfinite(y) & (y > 0 if log_y else True)]
-    steps = np.concatenate([np.zeros(0), *(s for s, _ in curves.values())])
-    xlim = (float(np.nanmin(steps)), float(np.nanmax(steps))) if steps.size else (0.0, 1.0)
-    ylim = (float(y.min()), float(y.max())) if y.size else (1.0, 10.0)
-    ax = plots.axes(image, CURVE_BOX, xlim, ylim, title=column, xlabel="step",
-                    ylabel=f"{column} (log)" if log_y else column, log_y=log_y)
-    for name, (s, v) in curves.items():
-        plots.polyline(ax, s, v, colours[name], radius=1.5)
-    plots.legend(image, list(curves), [colours[n] for n in curves], CURVE_BOX[2] + 20, CURVE_BOX[1])
-
-
-def training_curves(csv_paths: dict[str, str | os.PathLike], path: str | os.PathLike,
-                    columns: Sequence[str] = ("loss",), log_y: bool = False) -> Path:
-    """A PNG of training curves (CURVE_WIDTH x CURVE_PANEL_HEIGHT per column): one panel per column
-    of the ``metrics_*.csv`` files (name -> path; columns step, loss terms...), one curve per file
-    that has the column, over ``step``; ``log_y`` draws y on a log scale (non-positive values left out)."""
-    tables = {name: read_metrics_csv(p) for name, p in csv_paths.items()}
-    for column in columns:
-        if not any(column in t for t in tables.values()):
-            found = sorted({c for t in tables.values() for c in t})
-            raise ValueError(f"no metrics file has the column {column!r}; columns found: {', '.join(found)}")
-    image = np.full((CURVE_PANEL_HEIGHT * len(columns), CURVE_WIDTH, 3), 255, dtype=np.uint8)
-    for i, column in enumerate(columns):
-        _curve_panel(image[i * CURVE_PANEL_HEIGHT:(i + 1) * CURVE_PANEL_HEIGHT], column, tables, log_y)
-    return write_png(path, image)

@@ -33,7 +33,7 @@ from mocap_hmr.evaluation.embedded import (
 )
 from mocap_hmr.evaluation.predict import load_image_model
 from mocap_hmr.evaluation.real import load_real
-from mocap_hmr.evaluation.report import gain_histogram, training_curves, write_report
+from mocap_hmr.evaluation.report import read_metrics_csv, write_report
 from mocap_hmr.evaluation.results import Result
 from mocap_hmr.evaluation.scoring import body_points
 from mocap_hmr.evaluation.smoothing_eval import score_smoothers
@@ -44,6 +44,9 @@ from mocap_hmr.models.posebert import PoseBERT, load_posebert
 from mocap_hmr.smoothers import standard_smoothers
 from mocap_hmr.training.distributed import resolve_device
 from mocap_hmr.training.runner import FINAL_MODEL, START_MODEL, load_motion
+from mocap_hmr.vis.curves import training_curves
+from mocap_hmr.vis.figure import save_png
+from mocap_hmr.vis.gain import gain_histogram
 from samplers.cameras import CameraSampler
 
 DENOISING_VIEW_SEED = 0
@@ -203,10 +206,12 @@ def _pictures(results: list[Result], run: Path, out: Path) -> dict[str, Path]:
     pairs = [b for (m, b) in by if m == "MoCap-SPIN" and ("starting model", b) in by]
     if pairs:
         a, b = by["starting model", pairs[0]], by["MoCap-SPIN", pairs[0]]
-        pictures["gain_histogram"] = gain_histogram(a.per_sample["pa_mpjpe"], b.per_sample["pa_mpjpe"],
-                                                    out / f"gain_pa_mpjpe_{pairs[0]}.png", a.method, b.method)
+        pictures["gain_histogram"] = save_png(
+            gain_histogram(a.per_sample["pa_mpjpe"], b.per_sample["pa_mpjpe"], a.method, b.method),
+            out / f"gain_pa_mpjpe_{pairs[0]}.png")
     csvs = {p.stem.removeprefix("metrics_"): p for p in sorted(run.glob("metrics_*.csv"))}
     if csvs:
-        pictures["training_curves"] = training_curves(csvs, out / "training_curves.png", columns=("loss",),
-                                                      log_y=True)
+        tables = {name: read_metrics_csv(path) for name, path in csvs.items()}
+        pictures["training_curves"] = save_png(training_curves(tables, columns=("loss",), log_y=True),
+                                               out / "training_curves.png")
     return pictures

@@ -27,7 +27,6 @@ from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
 from mocap_hmr.evaluation.embedded import image_test_set, reference_style_renderer
 from mocap_hmr.paths import slug
-from mocap_hmr.studies.figures import bar_chart, difference_chart
 from mocap_hmr.studies.rerender import StoredScenes, render_scenes, stored_scenes
 from mocap_hmr.studies.scores import Scores
 from mocap_hmr.studies.tables import EMBEDDED, Column, benchmarks, metric_cells, metric_columns, score, write_table
@@ -39,6 +38,8 @@ from mocap_hmr.studies.variants import (
     starting_model,
     train_repeats,
 )
+from mocap_hmr.vis.charts import bar_chart, difference_chart
+from mocap_hmr.vis.figure import save_png
 from renderers.synthetic import SyntheticRenderer
 from samplers.poses import PoseSampler
 
@@ -124,13 +125,14 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
                         columns, rows, notes, results, extra={"runs": [r.as_dict() for r in raw]})
     names = [DEFAULT, *(LABELS[lv] for lv in levels)]
     series = {b: [score(results, m, benchmark=b) for m in names] for b in benchmarks(results)}
-    files["picture"] = bar_chart(study.folder / "oracle.png", names, series,
-                                 "Oracle: rendered half closer and closer to the test set", "PA-MPJPE (mm)",
-                                 (START, score(results, START)) if len(series) == 1 else None)
-    files["differences"] = difference_chart(
-        study.folder / "oracle_differences.png", [LABELS[lv] for lv in levels],
-        [scores.delta(LABELS[lv], DEFAULT) for lv in levels], [scores.verdict(LABELS[lv], DEFAULT) for lv in levels],
-        f"PA-MPJPE minus '{DEFAULT}' ({scores.seeds} seed(s))", "difference (mm), +/- 2 s.e.")
+    reference = (START, score(results, START)) if len(series) == 1 else None
+    files["picture"] = save_png(bar_chart(names, series, "Oracle: rendered half closer and closer to the test set",
+                                          "PA-MPJPE (mm)", reference), study.folder / "oracle.png")
+    files["differences"] = save_png(difference_chart(
+        [LABELS[lv] for lv in levels], [scores.delta(LABELS[lv], DEFAULT) for lv in levels],
+        [scores.verdict(LABELS[lv], DEFAULT) for lv in levels],
+        f"PA-MPJPE minus '{DEFAULT}' ({scores.seeds} seed(s))", "difference (mm), ± 2 s.e."),
+        study.folder / "oracle_differences.png")
     pa = {m: score(results, m) for m in [START, *names]}
     summary = (f"{NAME} (ORACLE, trains on test ground truth; '{trainable}', {scores.seeds} seed(s)): {EMBEDDED} "
                f"PA-MPJPE (mm): " + ", ".join(f"{m} {v:.1f}" for m, v in pa.items())

@@ -14,7 +14,6 @@ from omegaconf import DictConfig
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
 from mocap_hmr.paths import slug
-from mocap_hmr.studies.figures import curve_chart
 from mocap_hmr.studies.scores import Scores
 from mocap_hmr.studies.tables import EMBEDDED, Column, benchmarks, metric_cells, metric_columns, score, write_table
 from mocap_hmr.studies.variants import (
@@ -25,6 +24,8 @@ from mocap_hmr.studies.variants import (
     starting_model,
     train_repeats,
 )
+from mocap_hmr.vis.charts import curve_chart
+from mocap_hmr.vis.figure import save_png
 
 NAME = "synthetic-fraction"
 START = "starting model"
@@ -73,9 +74,10 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
                                 for b in benchmarks(results)})
               for metric, name in (("pa_mpjpe", "PA-MPJPE"), ("mpjpe", "MPJPE"))]
     references = [(f"{START} ({EMBEDDED})", score(results, START, metric)) for metric in ("pa_mpjpe", "mpjpe")]
-    files["picture"] = curve_chart(study.folder / "synthetic_fraction.png", fractions, panels,
-                                   f"Error against the rendered fraction of each batch ('{st.trainable}')",
-                                   "fraction of each batch rendered", references)
+    files["picture"] = save_png(curve_chart(fractions, panels,
+                                            f"Error against the rendered fraction of each batch ('{st.trainable}')",
+                                            "fraction of each batch rendered", references),
+                                study.folder / "synthetic_fraction.png")
     return StudyOutput(NAME, study.folder, files, _summary(scores, results, fractions, st.trainable))
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
 from omegaconf import DictConfig
 
@@ -28,14 +27,14 @@ from mocap_hmr.evaluation.benchmark_eval import Method, evaluate_benchmark
 from mocap_hmr.evaluation.embedded import held_out_motion_index, image_test_set
 from mocap_hmr.evaluation.predict import load_image_model
 from mocap_hmr.evaluation.run import mesh_truth, smpl_protocol
-from mocap_hmr.imageio import denormalize_images, write_png
-from mocap_hmr.studies.figures import bar_chart
 from mocap_hmr.studies.rerender import StoredScenes, render_scenes, stored_scenes
 from mocap_hmr.studies.scores import paired_delta
 from mocap_hmr.studies.tables import EMBEDDED, Column, write_table
 from mocap_hmr.studies.variants import StudyContext, StudyOutput, evaluate_models, starting_model
 from mocap_hmr.training.runner import FINAL_MODEL
-from renderers import plots
+from mocap_hmr.vis.charts import bar_chart
+from mocap_hmr.vis.figure import save_png
+from mocap_hmr.vis.grids import appearance_rows
 from renderers.build import build_renderer
 from renderers.plain import NoiseBackgrounds, SolidBackgrounds, grey_textures
 from renderers.synthetic import SyntheticRenderer
@@ -144,28 +143,11 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     files = write_table(study.folder, "Synthetic gap: appearance of the test renderings (Figure 9)", columns, rows,
                         notes, [stored, *cells.values()], extra={"model": str(weights)})
     series = {body_labels[b]: [cells[g, b].metrics["pa_mpjpe"] for g in st.backgrounds] for b in st.bodies}
-    files["picture"] = bar_chart(study.folder / "synthetic_gap.png", [background_labels[g] for g in st.backgrounds],
-                                 series, "PA-MPJPE by background and body look", "PA-MPJPE (mm)",
-                                 (STORED, stored.metrics["pa_mpjpe"]))
-    files["preview"] = _preview(study.folder / "appearances.png", previews)
+    files["picture"] = save_png(bar_chart([background_labels[g] for g in st.backgrounds], series,
+                                          "PA-MPJPE by background and body look", "PA-MPJPE (mm)",
+                                          (STORED, stored.metrics["pa_mpjpe"])), study.folder / "synthetic_gap.png")
+    files["preview"] = appearance_rows(study.folder / "appearances.png", previews)
     return StudyOutput(NAME, study.folder, files, _summary(cells, stored, which, background_labels, body_labels))
-
-
-def _preview(path: Path, rows: list[tuple[str, torch.Tensor]], zoom: int = 2) -> Path:
-    """A row of crops per look, its label on the left."""
-    label_width = 12 * max(len(label) for label, _ in rows) + 20
-    images = [(denormalize_images(x).clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).numpy() for _, x in rows]
-    size = images[0].shape[1] * zoom
-    gap = 4
-    canvas = np.full((len(rows) * (size + gap) + gap, label_width + PREVIEW_SAMPLES * (size + gap), 3), 255,
-                     dtype=np.uint8)
-    for r, ((label, _), crops) in enumerate(zip(rows, images, strict=True)):
-        top = gap + r * (size + gap)
-        plots.draw_text(canvas, label, label_width - 10, top + size / 2, align="right", valign="middle")
-        for c, crop in enumerate(crops):
-            left = label_width + c * (size + gap)
-            canvas[top:top + size, left:left + size] = crop.repeat(zoom, 0).repeat(zoom, 1)
-    return write_png(path, canvas)
 
 
 def _summary(cells, stored, which, background_labels, body_labels) -> str:

@@ -15,7 +15,6 @@ from omegaconf import DictConfig
 from mocap_hmr.evaluation.benchmark_eval import Method
 from mocap_hmr.models.finetune import select_trainable
 from mocap_hmr.models.hmr import HMR
-from mocap_hmr.studies.figures import bar_chart, difference_chart
 from mocap_hmr.studies.scores import Scores
 from mocap_hmr.studies.tables import EMBEDDED, Column, benchmarks, metric_cells, metric_columns, score, write_table
 from mocap_hmr.studies.variants import (
@@ -26,6 +25,8 @@ from mocap_hmr.studies.variants import (
     starting_model,
     train_repeats,
 )
+from mocap_hmr.vis.charts import bar_chart, difference_chart
+from mocap_hmr.vis.figure import save_png
 
 NAME = "trainable-subsets"
 START = "starting model"
@@ -79,13 +80,13 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
                         extra={"runs": [r.as_dict() for r in raw]})
     series = {b: [score(results, m, benchmark=b) for m in [*subsets, CONTROL]] for b in benchmarks(results)}
     reference = (START, score(results, START)) if len(series) == 1 else None
-    files["picture"] = bar_chart(study.folder / "trainable_subsets.png", [*subsets, "all, control"], series,
-                                 "PA-MPJPE after fine-tuning each subset", "PA-MPJPE (mm)", reference)
-    files["differences"] = difference_chart(
-        study.folder / "trainable_subsets_differences.png", [*subsets, "all, control"],
-        [scores.delta(name, START) for name in [*subsets, CONTROL]],
+    files["picture"] = save_png(bar_chart([*subsets, "all, control"], series, "PA-MPJPE after fine-tuning each subset",
+                                          "PA-MPJPE (mm)", reference), study.folder / "trainable_subsets.png")
+    files["differences"] = save_png(difference_chart(
+        [*subsets, "all, control"], [scores.delta(name, START) for name in [*subsets, CONTROL]],
         [scores.verdict(name, START) for name in [*subsets, CONTROL]],
-        f"PA-MPJPE minus the starting model's ({scores.seeds} seed(s))", "difference (mm), +/- 2 s.e.")
+        f"PA-MPJPE minus the starting model's ({scores.seeds} seed(s))", "difference (mm), ± 2 s.e."),
+        study.folder / "trainable_subsets_differences.png")
     return StudyOutput(NAME, study.folder, files, _summary(scores, results, subsets))
 
 

@@ -62,10 +62,10 @@ from mocap_hmr.training.distributed import (
 )
 from mocap_hmr.training.inputs import check_inputs
 from mocap_hmr.training.mocap_spin import MocapSpinTrainer
-from mocap_hmr.training.pictures import overlay_picture
 from mocap_hmr.training.posebert_step import PoseBertTrainer
 from mocap_hmr.training.run_folder import check_run_folder, claim_run_folder, io_failure
 from mocap_hmr.training.tensorboard import open_event_writer
+from mocap_hmr.vis.grids import overlay_picture
 from renderers.build import build_renderer
 
 if TYPE_CHECKING:

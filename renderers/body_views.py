@@ -1,17 +1,18 @@
-"""Front and side views of a body model in rest pose and two SMPL poses, as one PNG."""
+"""The body rendered from chosen views, shaded grey or textured over white: a body model in
+rest pose and two SMPL poses from the front and the side (``build-body --preview``), and a
+motion before and after smoothing from one fixed camera (``smooth --video``). The pictures
+around these renders are drawn in ``mocap_hmr.vis``."""
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from mocap_hmr.body import SMPL_JOINT_NAMES, BodyModel
+from mocap_hmr.filters import last_observed
 from mocap_hmr.geometry.cameras import FLIP, tait_bryan
-from mocap_hmr.imageio import read_image, write_png
 from renderers.rasterize import rasterize
 from renderers.shading import composite, face_normals, lambert, sample_texture
 
@@ -79,17 +80,45 @@ def render_body_views(body: BodyModel, pose: torch.Tensor, yaws: tuple[float, ..
     return torch.stack(rows)
 
 
-def save_body_preview(body_dir: str | Path, out_png: str | Path, size: int = 256) -> Path:
-    """Front (top row) and side (bottom row) views of rest pose, walk and squat-wave, each
-    pose with another of the body's skin textures."""
-    body_dir = Path(body_dir)
-    body = BodyModel(body_dir)
-    pose = preview_pose_batch()
-    files = sorted((body_dir / "textures").glob("*.png"))
-    textures = None
-    if files:
-        picks = np.linspace(0, len(files) - 1, len(pose)).round().astype(int)
-        textures = torch.stack([torch.from_numpy(read_image(files[i])).float() / 255 for i in picks])
-    views = render_body_views(body, pose, (0.0, -math.pi / 2), size, textures)
-    grid = views.permute(0, 2, 1, 3, 4).reshape(views.shape[0] * size, -1, 3)
-    return write_png(out_png, (grid.clamp(0, 1) * 255).round().to(torch.uint8).numpy().astype(np.uint8))
+DISTANCE = 10.0  # camera distance of the motion views (metres; the focal length frames the body)
+
+
+def _vertices(body: BodyModel, rotmat: torch.Tensor, chunk: int = 64) -> torch.Tensor:
+    """(N, 24, 3, 3) -> (N, V, 3) posed vertices, no translation."""
+    with torch.no_grad():
+        return torch.cat([body(rotmat[i:i + chunk]).vertices for i in range(0, len(rotmat), chunk)])
+
+
+def hold_unobserved(rotmat: torch.Tensor) -> torch.Tensor:
+    """(N, 24, 3, 3) with NaN frames -> each NaN frame replaced by the last finite one before
+    it (the first finite one at the start); all identities when none is finite."""
+    finite = torch.isfinite(rotmat.flatten(1)).all(1)
+    if not bool(finite.any()):
+        return torch.eye(3).expand_as(rotmat).clone()
+    return rotmat[last_observed(finite)]
+
+
+def render_motion_pair(body: BodyModel, before: torch.Tensor, after: torch.Tensor, size: int = 192,
+                       yaw: float = math.radians(-25)) -> torch.Tensor:
+    """before, after: (N, 24, 3, 3) rotations of the same frames -> uint8 renders (2, N, size,
+    size, 3), grey body over white, before then after. One fixed camera for the whole sequence:
+    in the frame of the input's first root rotation (the body upright and facing the camera,
+    turned by ``yaw``, at the first frame, whether its poses are in a Y-up world frame or in an
+    image model's camera frame), framed on the extent of every frame of both motions, so every
+    movement on screen is the motion's own. The root translation is left out (the pelvis stays
+    put). An unobserved (NaN) input frame shows the last observed one."""
+    n = before.shape[0]
+    before = hold_unobserved(before)
+    to_cam = FLIP @ tait_bryan(torch.tensor([yaw]), torch.zeros(1), torch.zeros(1))[0] @ before[0, 0].T
+    verts = torch.stack([_vertices(body, before), _vertices(body, after)]) @ to_cam.T  # (2, N, V, 3)
+    lo, hi = verts.flatten(0, 2).amin(0), verts.flatten(0, 2).amax(0)
+    extent = float((hi - lo)[:2].max())
+    flat = (verts - (lo + hi) / 2 + torch.tensor([0.0, 0.0, DISTANCE])).flatten(0, 1)
+    focal = torch.full((2 * n, 2), 0.9 * size * DISTANCE / extent)
+    principal = torch.full((2 * n, 2), size / 2)
+    images = []
+    for first in range(0, 2 * n, 32):
+        part = flat[first:first + 32]
+        frags = rasterize(part, body.faces, size, focal[first:first + 32], principal[first:first + 32])
+        images.append((shade(part, body.faces, frags, None, None, None).clamp(0, 1) * 255).round().byte())
+    return torch.cat(images).reshape(2, n, size, size, 3)

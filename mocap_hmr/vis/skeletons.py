@@ -4,9 +4,9 @@
 ``motion_dir`` (deterministically, spread over the kinds of motion their names tell), poses
 a body model at evenly spaced frames of each, and draws the 24 SMPL joints as bones in a
 three-quarter view: the subject's left limbs blue, right limbs orange, the trunk grey, far
-bones paler; white background, a grey ground line under the lowest foot of the sequence.
-Each panel is centred on the pelvis horizontally and keeps its height, so jumps and
-sitting show.
+bones paler; white background, a grey ground line under the lowest foot of the sequence,
+the kind of motion (the file name without its number) in the row's first panel. Each panel
+is centred on the pelvis horizontally and keeps its height, so jumps and sitting show.
 """
 
 from __future__ import annotations
@@ -14,10 +14,14 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
+from matplotlib.colors import to_rgb
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, Rectangle
 
 from mocap_hmr.body import SMPL_JOINT_NAMES, SMPL_PARENTS, BodyModel, rest_pelvis
 from mocap_hmr.body.tiny_body import write_tiny_body
@@ -25,16 +29,15 @@ from mocap_hmr.data.amass import is_motion_candidate, load_amass_npz
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix
 from mocap_hmr.geometry.frames import yup_translation
-from mocap_hmr.imageio import write_png
-from renderers.drawing import draw_discs
+from mocap_hmr.vis.figure import pixel_figure, save_png, styled
 
 PANEL_HEIGHT, PANEL_WIDTH = 220, 150
 PIXELS_PER_METRE = 85.0
 GROUND_ROW = PANEL_HEIGHT - 18
 VIEW_YAW = 0.9  # radians the first frame's facing direction is turned from the camera's right
-BONE_RADIUS = 1.5
-LEFT_COLOUR, RIGHT_COLOUR, TRUNK_COLOUR = (40, 90, 210), (235, 110, 20), (70, 70, 70)
-GROUND_COLOUR, BORDER_COLOUR = (160, 160, 160), (225, 225, 225)
+BONE_WIDTH = 2.0  # points
+LEFT_COLOUR, RIGHT_COLOUR, TRUNK_COLOUR = "#285ad2", "#eb6e14", "#464646"
+GROUND_COLOUR, BORDER_COLOUR = "#a0a0a0", "#e1e1e1"
 FOOT_JOINTS = [SMPL_JOINT_NAMES.index(name) for name in ("left_foot", "right_foot", "left_ankle", "right_ankle")]
 HEAD = SMPL_JOINT_NAMES.index("head")
 
@@ -81,49 +84,48 @@ def _sequence_joints(body: BodyModel, path: Path, n_frames: int) -> tuple[np.nda
     return joints[:n_frames], float(joints[n_frames:, FOOT_JOINTS, 1].min())
 
 
-def _bone_colour(child: int) -> tuple[int, int, int]:
+def _bone_colour(child: int) -> str:
     name = SMPL_JOINT_NAMES[child]
     return LEFT_COLOUR if name.startswith("left") else RIGHT_COLOUR if name.startswith("right") else TRUNK_COLOUR
 
 
-def _draw_skeleton(panel: np.ndarray, joints: np.ndarray, ground: float) -> None:
-    """Draw one skeleton, joints (24, 3) in the view frame, far bones first and paler."""
-    centre_x = joints[0, 0]
-    px = np.stack([(joints[:, 0] - centre_x) * PIXELS_PER_METRE + PANEL_WIDTH / 2,
-                   GROUND_ROW - (joints[:, 1] - ground) * PIXELS_PER_METRE], -1)
+def _draw_skeleton(ax, joints: np.ndarray) -> None:
+    """Draw one skeleton on ``ax`` (metres), joints (24, 3) in the view frame (x right, y up,
+    z toward the camera): bones far bones first and paler, a disc for the head."""
     depth = joints[:, 2]
-    bones = sorted(range(1, 24), key=lambda j: depth[j] + depth[SMPL_PARENTS[j]])
     near, far = depth.max(), depth.min()
-    for child in bones:
+    for child in sorted(range(1, 24), key=lambda j: depth[j] + depth[SMPL_PARENTS[j]]):
         parent = SMPL_PARENTS[child]
         farness = (near - (depth[child] + depth[parent]) / 2) / max(near - far, 1e-6)
-        colour = np.array(_bone_colour(child), dtype=float)
-        colour = np.round(colour + 0.45 * farness * (255 - colour)).astype(np.uint8)
-        length = np.linalg.norm(px[child] - px[parent])
-        s = np.linspace(0.0, 1.0, max(2, int(np.ceil(2 * length)) + 1))[:, None]
-        draw_discs(panel, px[parent] + s * (px[child] - px[parent]), colour, BONE_RADIUS)
-        draw_discs(panel, px[child][None], colour, BONE_RADIUS + 1.0)
-    draw_discs(panel, px[HEAD][None] + np.array([[0.0, -0.08 * PIXELS_PER_METRE]]),
-                     np.array(TRUNK_COLOUR, dtype=np.uint8), 0.09 * PIXELS_PER_METRE)
+        colour = to_rgb(_bone_colour(child))
+        colour = tuple(c + 0.45 * farness * (1 - c) for c in colour)
+        ax.plot(joints[[parent, child], 0], joints[[parent, child], 1], color=colour, linewidth=BONE_WIDTH,
+                solid_capstyle="round", marker="o", markersize=2.2, markevery=[1])
+    ax.add_patch(Circle((joints[HEAD, 0], joints[HEAD, 1] + 0.08), 0.09, color=TRUNK_COLOUR, linewidth=0))
 
 
-def _panel(joints: np.ndarray, ground: float) -> np.ndarray:
-    """(PANEL_HEIGHT, PANEL_WIDTH, 3) uint8: ground line, skeleton, a light border."""
-    panel = np.full((PANEL_HEIGHT, PANEL_WIDTH, 3), 255, dtype=np.uint8)
-    panel[GROUND_ROW:GROUND_ROW + 2] = GROUND_COLOUR
-    _draw_skeleton(panel, joints, ground)
-    panel[:, -1] = BORDER_COLOUR
-    panel[-1] = BORDER_COLOUR
-    return panel
-
-
-def render_motion_grid(body: BodyModel, files: list[Path], n_frames: int) -> np.ndarray:
-    """(len(files) * PANEL_HEIGHT, n_frames * PANEL_WIDTH, 3) uint8: one row per file."""
-    rows = []
-    for path in files:
-        joints, ground = _sequence_joints(body, path, n_frames)
-        rows.append(np.concatenate([_panel(frame, ground) for frame in joints], axis=1))
-    return np.concatenate(rows, axis=0)
+@styled
+def motion_grid(sequences: Sequence[tuple[str, np.ndarray, float]]) -> Figure:
+    """One row per (label, joints (F, 24, 3) in the view frame, ground height) and one panel of
+    PANEL_WIDTH x PANEL_HEIGHT pixels per frame: the skeleton centred on the pelvis horizontally,
+    at its height over a ground line at the sequence's lowest foot; the label in the first panel."""
+    frames = max(len(joints) for _, joints, _ in sequences)
+    fig = pixel_figure(frames * PANEL_WIDTH, len(sequences) * PANEL_HEIGHT)
+    half_width, below = PANEL_WIDTH / 2 / PIXELS_PER_METRE, (PANEL_HEIGHT - GROUND_ROW) / PIXELS_PER_METRE
+    for r, (label, joints, ground) in enumerate(sequences):
+        for c, frame in enumerate(joints):
+            ax = fig.add_axes((c / frames, 1 - (r + 1) / len(sequences), 1 / frames, 1 / len(sequences)))
+            x0, y0 = frame[0, 0] - half_width, ground - below
+            ax.set_xlim(x0, x0 + 2 * half_width)
+            ax.set_ylim(y0, y0 + PANEL_HEIGHT / PIXELS_PER_METRE)
+            ax.set_axis_off()
+            ax.axhline(ground, color=GROUND_COLOUR, linewidth=1.2)
+            _draw_skeleton(ax, frame)
+            ax.add_patch(Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=False, edgecolor=BORDER_COLOUR,
+                                   linewidth=0.8))
+            if c == 0:
+                ax.text(0.04, 0.97, label, transform=ax.transAxes, ha="left", va="top", fontsize=7, color="0.35")
+    return fig
 
 
 def save_motion_preview(motion_dir: str | os.PathLike, out_png: str | os.PathLike, n_sequences: int = 4,
@@ -139,9 +141,7 @@ def save_motion_preview(motion_dir: str | os.PathLike, out_png: str | os.PathLik
         raise MocapHMRError(f"save_motion_preview: n_sequences ({n_sequences}) and n_frames ({n_frames}) "
                             "must be >= 1")
     chosen = pick_sequences(files, n_sequences)
-    if body_dir is not None:
-        image = render_motion_grid(BodyModel(body_dir), chosen, n_frames)
-    else:
-        with tempfile.TemporaryDirectory(prefix="mocap_hmr_tiny_body.") as tmp:
-            image = render_motion_grid(BodyModel(write_tiny_body(Path(tmp) / "tiny")), chosen, n_frames)
-    return write_png(out_png, image)
+    with tempfile.TemporaryDirectory(prefix="mocap_hmr_tiny_body.") as tmp:
+        body = BodyModel(body_dir if body_dir is not None else write_tiny_body(Path(tmp) / "tiny"))
+        sequences = [(_motion_kind(path), *_sequence_joints(body, path, n_frames)) for path in chosen]
+    return save_png(motion_grid(sequences), out_png)
