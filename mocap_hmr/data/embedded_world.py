@@ -1,0 +1,61 @@
+"""The embedded world: two image domains with the paper's gap between them, made of
+procedural motion and renderings (no licensed data).
+
+- The **real** domain stands in for SPIN's training images: its own look (the body's bare
+  skin, no clothes), photo-like cameras (``PHOTO_CAMERAS``: any heading, pitch within 15
+  degrees, roll within 5) and a *restricted* motion corpus: only the ``REAL_FAMILIES`` of a
+  procedural corpus of its own (``REAL_SEED``), as image datasets hold people walking and
+  standing far more than jumping, sitting or dancing.
+- The **MoCap** domain is the full corpus (every family, seed 0, ``data.default_corpus``)
+  rendered in the renderer's clothed look from the paper's full Tait-Bryan ranges
+  (``samplers.cameras.CameraSampler``'s defaults).
+- Test sets are in the real look, from a held-out corpus of new subjects (``HELD_OUT_SEED``):
+  ``in-coverage`` (the real domain's families and cameras), ``pose-gap`` (the families the
+  real domain lacks, its cameras) and ``view-gap`` (its families under the paper's full
+  camera ranges).
+
+This module holds the definition and selects the corpora; rendering lives in ``renderers``,
+the test sets in ``mocap_hmr.evaluation.embedded``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from pathlib import Path
+
+from mocap_hmr.data.default_corpus import default_motion_index
+from mocap_hmr.data.motion_index import MotionIndex
+from mocap_hmr.data.procedural import FAMILIES
+from mocap_hmr.paths import cache_dir
+
+REAL_FAMILIES = ("walk", "run", "turn", "reach", "arm_swing")
+GAP_FAMILIES = tuple(f for f in FAMILIES if f not in REAL_FAMILIES)
+PHOTO_CAMERAS = {"yaw": 180.0, "pitch": 15.0, "roll": 5.0}  # degrees; the paper's ranges are 180, 45, 15
+REAL_SEED, REAL_MINUTES = 1, 10.0  # the real domain's corpus (then restricted to REAL_FAMILIES)
+HELD_OUT_SEED, HELD_OUT_MINUTES = 3, 5.0  # the test sets' corpus: neither domain holds it
+
+
+def family_patterns(families: tuple[str, ...]) -> list[str]:
+    """``fnmatch`` patterns of the procedural sequences of ``families`` (``<subject>/<family>_NNN``)."""
+    return [f"*/{family}_*" for family in families]
+
+
+def only_families(index: MotionIndex, families: tuple[str, ...]) -> MotionIndex:
+    """The sequences of ``index`` whose procedural family is one of ``families``."""
+    patterns = family_patterns(families)
+    return index.select([s for s, name in enumerate(index.names)
+                         if any(fnmatch.fnmatchcase(name, p) for p in patterns)])
+
+
+def real_motion_index(fps: float = 30.0, log: Callable[[str], None] = print) -> Path:
+    """Index file of the real domain's procedural corpus (all families; select with
+    ``only_families(..., REAL_FAMILIES)``), synthesized into the cache on first use."""
+    return default_motion_index(fps=fps, minutes=REAL_MINUTES, seed=REAL_SEED, root=cache_dir() / "reference_motion",
+                                log=log)
+
+
+def held_out_motion_index(fps: float = 30.0, log: Callable[[str], None] = print) -> Path:
+    """Index file of the held-out corpus the test sets are drawn from, synthesized on first use."""
+    return default_motion_index(fps=fps, minutes=HELD_OUT_MINUTES, seed=HELD_OUT_SEED,
+                                root=cache_dir() / "held_out_motion", log=log)
