@@ -39,8 +39,10 @@ REGRESSOR_PLACEMENTS = ("blocks", "top")
 POSITIONAL_ENCODINGS = ("input", "every_block", "none")
 # posebert.mask_mode: frames masked independently, or in spans
 MASK_MODES = ("bernoulli", "span")
-# eval.embedded: the embedded benchmarks eval.py runs
-EMBEDDED_BENCHMARKS = ("image", "video", "denoising", "generalisation")
+# eval.embedded: the embedded benchmarks eval.py runs; "image" is the three image test sets
+# (embedded-in-coverage, embedded-pose-gap, embedded-view-gap), each also by its own name
+EMBEDDED_IMAGE_SETS = ("in-coverage", "pose-gap", "view-gap")
+EMBEDDED_BENCHMARKS = ("image", *EMBEDDED_IMAGE_SETS, "video", "denoising", "generalisation")
 # eval.align: the root alignment of MPJPE (pelvis: SPIN's protocol; hips: VIBE, TCMR, WHAM)
 EVAL_ALIGNS = ("pelvis", "hips")
 # study.backgrounds, study.bodies: the appearances synthetic-gap re-renders the test set with

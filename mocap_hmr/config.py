@@ -146,8 +146,10 @@ class BenchmarkConfig:
 class EvalConfig:
     run: str = ""  # the run folder to evaluate (default: out_dir)
     out: str = ""  # where the report goes (default: <run>/eval)
+    # image: the three image sets (in-coverage, pose-gap, view-gap; each also by that name), video, denoising,
+    # generalisation (docs/embedded_benchmarks.md)
     embedded: list[str] = field(default_factory=lambda: ["image", "video", "denoising", "generalisation"])
-    image_samples: int = 256  # embedded image benchmark
+    image_samples: int = 256  # samples of each embedded image test set
     video_sequences: int = 8  # embedded video benchmark
     video_frames: int = 48
     denoising_sequences: int = 32  # embedded PoseBERT denoising benchmark

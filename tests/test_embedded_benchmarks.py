@@ -9,15 +9,19 @@ from mocap_hmr.body import BodyModel
 from mocap_hmr.body.joint_maps import SMPL_JOINT_NAMES
 from mocap_hmr.config import load_config
 from mocap_hmr.data.default_corpus import DEFAULT_SEED, default_motion_index
+from mocap_hmr.data.embedded_world import GAP_FAMILIES, PHOTO_CAMERAS, REAL_FAMILIES
 from mocap_hmr.data.motion_index import load_index
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.embedded import (
     HELD_OUT_MINUTES,
+    IMAGE_SETS,
     LIMB_CHAINS,
     LIMBS,
     SWAP_FRAMES,
     benchmark_dir,
     denoising_set,
+    embedded_image_set,
+    family_of,
     held_out_motion_index,
     image_test_set,
     mirror_limbs,
@@ -25,7 +29,7 @@ from mocap_hmr.evaluation.embedded import (
     video_test_set,
 )
 from mocap_hmr.geometry import axis_angle_to_matrix
-from mocap_hmr.geometry.cameras import FLIP
+from mocap_hmr.geometry.cameras import FLIP, tait_bryan
 from mocap_hmr.paths import cache_dir
 from mocap_hmr.training.runner import REFERENCE_MOTION_MINUTES, REFERENCE_MOTION_SEED, build_streams
 from samplers.crops import FULL
@@ -54,7 +58,7 @@ def _equal(a, b, names):
 
 
 IMAGE_FIELDS = ("images", "pose", "betas", "camera", "cam_t", "focal", "principal", "crop_kind", "view",
-                "view_focal", "frame")
+                "view_focal", "frame", "angles")
 DENOISING_FIELDS = ("clean", "noisy", "observed", "swapped", "betas", "frame")
 
 
@@ -92,13 +96,47 @@ def test_image_set_fields_come_from_held_out_motion(body, held_out):
     assert images.images.shape == (n, 3, 32, 32) and images.images.dtype == torch.float32
     for name, shape in (("pose", (n, 24, 3)), ("betas", (n, 10)), ("camera", (n, 3)), ("cam_t", (n, 3)),
                         ("focal", (n, 2)), ("principal", (n, 2)), ("crop_kind", (n,)), ("view", (n, 3, 3)),
-                        ("view_focal", (n,)), ("frame", (n,))):
+                        ("view_focal", (n,)), ("frame", (n,)), ("angles", (n, 3))):
         assert getattr(images, name).shape == shape, name
     assert len(set(images.frame.tolist())) == n
     assert torch.equal(images.pose[:, 1:], held_out.poses[images.frame, 1:])
     assert torch.equal(images.betas, held_out.betas[held_out.frame_sequence()[images.frame]])
     assert (images.crop_kind == FULL).all()
     assert images.meta["held_out"]["seed"] != DEFAULT_SEED
+    yaw, pitch, roll = images.angles.unbind(-1)
+    torch.testing.assert_close(images.view, tait_bryan(yaw, pitch, roll))
+
+
+@pytest.mark.parametrize("name", list(IMAGE_SETS))
+def test_the_named_image_sets_draw_only_their_families_and_cameras(body, held_out, name):
+    data = embedded_image_set(body, name, image_size=32, n=24, **QUIET)
+    recipe = IMAGE_SETS[name]
+    families = {family_of(held_out.names[s]) for s in held_out.frame_sequence()[data.frame].tolist()}
+    assert families <= set(recipe.families) and len(families) > 1
+    assert torch.equal(data.pose[:, 1:], held_out.poses[data.frame, 1:])
+    limits = torch.tensor([(recipe.cameras or {"yaw": 180.0, "pitch": 45.0, "roll": 15.0})[k]
+                           for k in ("yaw", "pitch", "roll")])
+    assert (data.angles.rad2deg().abs() <= limits).all()
+    if recipe.cameras is None:  # the paper's full ranges: views the photo cameras never take
+        assert (data.angles[:, 1].rad2deg().abs() > PHOTO_CAMERAS["pitch"]).any()
+    assert data.meta["families"] == list(recipe.families) and data.meta["params"]["seed"] == recipe.seed
+    assert data.meta["cameras"] == pytest.approx(recipe.cameras or {"yaw": 180.0, "pitch": 45.0, "roll": 15.0})
+
+
+def test_the_named_image_sets_split_the_embedded_world(body):
+    assert set(IMAGE_SETS["embedded-in-coverage"].families) == set(REAL_FAMILIES)
+    assert set(IMAGE_SETS["embedded-pose-gap"].families) == set(GAP_FAMILIES)
+    assert not set(GAP_FAMILIES) & set(REAL_FAMILIES)
+    assert IMAGE_SETS["embedded-in-coverage"].cameras == IMAGE_SETS["embedded-pose-gap"].cameras == PHOTO_CAMERAS
+    assert IMAGE_SETS["embedded-view-gap"].cameras is None
+    assert len({r.seed for r in IMAGE_SETS.values()}) == len(IMAGE_SETS)
+    paths = {embedded_image_set(body, name, image_size=32, n=4, **QUIET).path for name in IMAGE_SETS}
+    default = image_test_set(body, image_size=32, n=4, **QUIET).path
+    assert len(paths | {default}) == 4 and "families" not in default.name and "cameras" not in default.name
+    with pytest.raises(MocapHMRError, match="no embedded image set"):
+        embedded_image_set(body, "embedded-image", image_size=32, n=4, **QUIET)
+    with pytest.raises(MocapHMRError, match="families must be some of"):
+        image_test_set(body, image_size=32, n=4, families=("moonwalk",), **QUIET)
 
 
 @pytest.fixture(scope="module")
@@ -230,3 +268,6 @@ def test_denoising_set_loads_as_it_was_generated(body):
 def test_too_many_images_is_a_clear_error(body, held_out):
     with pytest.raises(MocapHMRError, match="held-out frames"):
         image_test_set(body, image_size=32, n=held_out.num_frames + 1, **QUIET)
+    jumps = sum(family_of(held_out.names[s]) == "jump" for s in held_out.frame_sequence().tolist())
+    with pytest.raises(MocapHMRError, match=f"the {jumps} held-out frames of jump"):
+        image_test_set(body, image_size=32, n=jumps + 1, families=("jump",), **QUIET)

@@ -50,7 +50,8 @@ def test_eval_writes_the_report_and_reuses_predictions(tiny_corpus, run):
     trained_on = in_corpus - {"jump"}  # posebert.exclude: */jump_*
     assert trained_on and groups == {"turned (any family, random orientation)"} | {
         f"{family} ({'trained on' if family in trained_on else 'unseen'})" for family in FAMILIES}
-    assert rows == ({(m, "embedded-image") for m in image_models}
+    image_sets = ("embedded-in-coverage", "embedded-pose-gap", "embedded-view-gap")
+    assert rows == ({(m, b) for m in image_models for b in image_sets}
                     | {(m, "embedded-video") for m in image_models}
                     | {(f"{m} + {s}", "embedded-video") for m in image_models for s in SMOOTHERS}
                     | {(m, b) for m in ("corrupted input", *SMOOTHERS) for b in ("embedded-denoising", *groups)})
@@ -62,8 +63,16 @@ def test_eval_writes_the_report_and_reuses_predictions(tiny_corpus, run):
     assert "| MoCap-SPIN + PoseBERT |" in markdown and "lsp14 joints, pelvis-aligned" in markdown
     assert "| jump (unseen) |" in markdown and "**Accel** (mm/frame²)" in markdown
     assert files["gain_histogram"].is_file() and files["training_curves"].is_file()
+    assert files["gain_by_pose_distance"] == run / "eval" / "gain_by_pose_distance.png"
+    assert files["gain_by_pose_distance"].is_file()
+    gap = report["gain_by_pose_distance"]
+    assert gap["benchmarks"] == list(image_sets) and gap["samples"] == 3 * SMALL_EVAL["eval.image_samples"]
+    assert sum(gap["bins"]["count"]) == gap["samples"] and -1 <= gap["spearman"] <= 1
+    assert set(gap["sets"]) == set(image_sets) and "## Gain by pose distance" in markdown
+    assert gap["sets"]["embedded-pose-gap"]["mean_distance_deg"] > gap["sets"]["embedded-in-coverage"][
+        "mean_distance_deg"]  # the families the real domain lacks are further from its poses
     cached = sorted((run / "eval" / "predictions").glob("*.npz"))
-    assert len(cached) == 4  # 2 models x 2 rendered benchmarks
+    assert len(cached) == 8  # 2 models x 4 rendered benchmarks
     stamps = [p.stat().st_mtime_ns for p in cached]
     evaluate(cfg, log=lambda m: None)
     assert [p.stat().st_mtime_ns for p in cached] == stamps  # read back, not recomputed

@@ -15,7 +15,14 @@ from mocap_hmr.imageio import read_image
 from mocap_hmr.vis.charts import VERDICT_COLOURS, bar_chart, curve_chart, difference_chart
 from mocap_hmr.vis.curves import line_plot, training_curves
 from mocap_hmr.vis.figure import DPI, STYLE, pixel_figure, save_png, to_array
-from mocap_hmr.vis.gain import GAIN_INCHES, gain_bins, gain_histogram
+from mocap_hmr.vis.gain import (
+    DISTANCE_INCHES,
+    GAIN_INCHES,
+    gain_bins,
+    gain_by_distance,
+    gain_by_distance_bins,
+    gain_histogram,
+)
 from mocap_hmr.vis.grids import image_grid, overlay_picture
 
 
@@ -68,6 +75,47 @@ def test_gain_histogram_png(tmp_path):
     assert image.shape == (int(GAIN_INCHES[1] * DPI), int(GAIN_INCHES[0] * DPI), 3)
     other = to_array(gain_histogram(a, a - rng.normal(-3, 8, 400), "start", "MoCap-SPIN", bins=20))
     assert other.shape == image.shape and (other != image).any(-1).mean() > 0.01  # other data, other picture
+
+
+def test_gain_by_distance_bins_are_quantiles_with_their_means_and_standard_errors():
+    rng = np.random.default_rng(2)
+    distance, gain = rng.uniform(0, 40, 101), rng.normal(2, 5, 101)
+    binned = gain_by_distance_bins(distance, gain, bins=4)
+    assert np.allclose(binned["edges"], np.quantile(distance, [0, 0.25, 0.5, 0.75, 1]))
+    inside = [(distance >= lo) & ((distance < hi) | (i == 3))
+              for i, (lo, hi) in enumerate(zip(binned["edges"][:-1], binned["edges"][1:], strict=True))]
+    assert binned["count"].tolist() == [m.sum() for m in inside] and binned["count"].sum() == 101
+    assert np.allclose(binned["mean"], [gain[m].mean() for m in inside])
+    assert np.allclose(binned["distance"], [distance[m].mean() for m in inside])
+    assert np.allclose(binned["se"], [gain[m].std(ddof=1) / np.sqrt(m.sum()) for m in inside])
+    tied = gain_by_distance_bins(np.r_[np.zeros(6), 1.0], np.arange(7.0), bins=4)  # quantiles tie: fewer bins
+    assert tied["count"].sum() == 7 and len(tied["count"]) == len(tied["edges"]) - 1 < 4
+    with pytest.raises(ValueError, match=r"\(N,\)"):
+        gain_by_distance_bins(np.zeros(3), np.zeros(4))
+
+
+def test_gain_by_distance_png_one_dot_per_sample_one_error_bar_per_bin(tmp_path):
+    rng = np.random.default_rng(3)
+    distance = {"in-coverage": rng.uniform(0, 10, 30), "pose-gap": rng.uniform(10, 40, 20)}
+    gain = {k: rng.normal(0.2 * d, 2.0) for k, d in distance.items()}
+    figure = gain_by_distance(distance, gain, "start", "MoCap-SPIN", "pose distance (degrees)", bins=5,
+                              note="Spearman ρ = 0.80")
+    (ax,) = figure.axes
+    dots = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert [len(c.get_offsets()) for c in dots] == [30, 20]
+    (bars,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    binned = gain_by_distance_bins(np.r_[distance["in-coverage"], distance["pose-gap"]],
+                                   np.r_[gain["in-coverage"], gain["pose-gap"]], bins=5)
+    x, y = bars.lines[0].get_data()
+    assert len(x) == 5 and np.allclose(x, binned["distance"]) and np.allclose(y, binned["mean"])
+    segments = bars.lines[2][0].get_segments()  # the ± 2 s.e. bars
+    assert np.allclose([s[1, 1] - s[0, 1] for s in segments], 4 * binned["se"])
+    assert any(np.allclose(line.get_ydata(), 0) for line in ax.get_lines())  # the zero line
+    assert "(mm)" in ax.get_ylabel() and "degrees" in ax.get_xlabel() and "Spearman" in ax.get_title()
+    image = read_image(save_png(figure, tmp_path / "gain_by_distance.png"))
+    assert image.shape == (int(DISTANCE_INCHES[1] * DPI), int(DISTANCE_INCHES[0] * DPI), 3)
+    with pytest.raises(ValueError, match="same sets"):
+        gain_by_distance({"a": np.zeros(2)}, {"b": np.zeros(2)}, "start", "MoCap-SPIN", "d")
 
 
 def _metrics_csv_tables(n_a=30, n_b=20):

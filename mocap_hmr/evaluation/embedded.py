@@ -1,12 +1,16 @@
 """Embedded benchmarks: seeded, frozen, **synthetic** test sets that need no licensed data.
 
-Three sets, all made from *held-out motion*: a procedural corpus of its own seed
-(``HELD_OUT_SEED``) that neither training corpus (the main one, seed 0, nor the
-reference domain's, seed 1) contains.
+All made from *held-out motion*: a procedural corpus of its own seed (``HELD_OUT_SEED``,
+``mocap_hmr.data.embedded_world``) that neither training corpus (the MoCap domain's, seed 0,
+nor the real domain's, seed 1) contains.
 
-- ``image_test_set``: single renderings in the reference-domain style (bare skin textures,
-  no photometric augmentation, full-body crops) from the paper's Tait-Bryan cameras: the
-  stand-in for "real test images" when the real half of MoCap-SPIN is the reference domain.
+- ``image_test_set``: single renderings in the real domain's look (bare skin textures, no
+  photometric augmentation, full-body crops) of held-out frames of chosen procedural families
+  from cameras of chosen Tait-Bryan ranges (default: every family, the paper's full ranges).
+  ``embedded_image_set`` makes the three named sets of ``IMAGE_SETS`` eval.py reports, the
+  embedded world's domain gap made measurable: ``embedded-in-coverage`` (the real domain's
+  families and photo cameras), ``embedded-pose-gap`` (the families the real domain lacks, its
+  photo cameras) and ``embedded-view-gap`` (its families from the paper's full camera ranges).
 - ``video_test_set``: consecutive frames of held-out sequences, one camera (view rotation
   and focal length) and one appearance (texture, light, background) per sequence. Each
   frame is placed in front of the camera and cropped around the body on its own, as a
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -47,6 +52,14 @@ from mocap_hmr.atomic import atomic_write
 from mocap_hmr.body import BodyModel
 from mocap_hmr.body.joint_maps import SMPL_FLIP_PERM, SMPL_JOINT_NAMES
 from mocap_hmr.data.default_corpus import default_motion_index
+from mocap_hmr.data.embedded_world import (
+    GAP_FAMILIES,
+    HELD_OUT_MINUTES,
+    HELD_OUT_SEED,
+    PHOTO_CAMERAS,
+    REAL_FAMILIES,
+    held_out_motion_index,
+)
 from mocap_hmr.data.motion_index import MotionIndex, load_index
 from mocap_hmr.data.procedural import FAMILIES
 from mocap_hmr.errors import MocapHMRError
@@ -56,13 +69,12 @@ from mocap_hmr.paths import cache_dir
 from mocap_hmr.progress import progress
 from renderers.build import build_renderer
 from renderers.synthetic import SyntheticRenderer
+from samplers.cameras import CameraSampler
 from samplers.crops import CropSampler
 from samplers.sequences import SequenceSampler
 
 VERSION = 1  # bump when a change of recipe changes the sets: old files are then left alone
 FORMAT = "mocap-hmr-embedded-benchmark"
-HELD_OUT_SEED = 3  # training: seed 0 (main corpus), seed 1 (reference domain)
-HELD_OUT_MINUTES = 5.0
 RENDER_BATCH = 32
 SWAP_FRAMES = (2, 8)  # a limb swap lasts this many consecutive frames, uniformly (inclusive)
 # Left-side joint-name suffixes of each limb chain; the right side is its mirror.
@@ -109,7 +121,33 @@ class RenderedTestSet:
 @dataclass
 class ImageTestSet(RenderedTestSet):
     """N renderings: images (N, 3, S, S); pose (N, 24, 3); betas (N, 10); camera, cam_t (N, 3);
-    focal, principal (N, 2); crop_kind, view_focal, frame (N,); view (N, 3, 3)."""
+    focal, principal (N, 2); crop_kind, view_focal, frame (N,); view (N, 3, 3); angles (N, 3):
+    the view's Tait-Bryan yaw, pitch and roll, radians."""
+
+    angles: torch.Tensor
+
+
+@dataclass(frozen=True)
+class ImageSetRecipe:
+    """What a named image test set draws: frames of ``families`` (procedural family names) of the
+    held-out corpus, seen from cameras of ``cameras`` ({"yaw", "pitch", "roll"}: degrees, uniform
+    within +-; None: the paper's full ranges, ``CameraSampler``'s defaults), with its own ``seed``."""
+
+    families: tuple[str, ...]
+    cameras: dict | None
+    seed: int
+    about: str
+
+
+# The embedded world's test sets (mocap_hmr.data.embedded_world), as eval.py names them
+IMAGE_SETS = {
+    "embedded-in-coverage": ImageSetRecipe(REAL_FAMILIES, PHOTO_CAMERAS, 1,
+                                           "the real domain's motion families and photo cameras"),
+    "embedded-pose-gap": ImageSetRecipe(GAP_FAMILIES, PHOTO_CAMERAS, 2,
+                                        "the motion families the real domain lacks, its photo cameras"),
+    "embedded-view-gap": ImageSetRecipe(REAL_FAMILIES, None, 3,
+                                        "the real domain's motion families, the paper's full camera ranges"),
+}
 
 
 @dataclass
@@ -146,13 +184,6 @@ def benchmark_dir() -> Path:
     return cache_dir() / "embedded_benchmarks"
 
 
-def held_out_motion_index(fps: float = 30.0, log: Callable[[str], None] = print) -> Path:
-    """Index file of the held-out procedural corpus (``HELD_OUT_MINUTES``, ``HELD_OUT_SEED``) at
-    ``fps``, in ``$MOCAP_HMR_CACHE/held_out_motion``; synthesized on first use."""
-    return default_motion_index(fps=fps, minutes=HELD_OUT_MINUTES, seed=HELD_OUT_SEED,
-                                root=cache_dir() / "held_out_motion", log=log)
-
-
 def reference_style_renderer(body: BodyModel, index: MotionIndex, image_size: int,
                              backend: str = "torch") -> SyntheticRenderer:
     """The reference domain's look (the body's bare skin textures, no photometric
@@ -187,20 +218,40 @@ def body_fingerprint(body: BodyModel) -> str:
 
 
 def image_test_set(body: BodyModel, image_size: int = 224, n: int = 256, seed: int = 0,
+                   families: tuple[str, ...] | None = None, cameras: dict | None = None,
                    device: str | torch.device | None = None, backend: str = "torch",
                    log: Callable[[str], None] = print) -> ImageTestSet:
-    """``n`` held-out frames (drawn without replacement), each from its own Tait-Bryan camera,
-    rendered in the reference-domain style on the body's device; returned on ``device``
-    (default: the body's). Cached (see the module docstring)."""
+    """``n`` held-out frames (drawn without replacement) of ``families`` (procedural family names;
+    None: every frame), each from its own Tait-Bryan camera with yaw, pitch and roll uniform
+    within +- ``cameras["yaw"]``, ``["pitch"]``, ``["roll"]`` degrees (None: the paper's full
+    ranges, ``CameraSampler``'s defaults), rendered in the real domain's look on the body's
+    device; returned on ``device`` (default: the body's). Cached (see the module docstring);
+    ``families`` and ``cameras`` are in the file's name when given."""
     params = {"n": n, "size": image_size, "seed": seed, "body": body_fingerprint(body)}
+    if families is not None:
+        families = tuple(families)
+        unknown = sorted(set(families) - set(FAMILIES))
+        if unknown or not families:
+            raise MocapHMRError(f"image_test_set: families must be some of {', '.join(FAMILIES)}, got {families}")
+        params["families"] = "+".join(families)
+    if cameras is not None:
+        cameras = {k: float(cameras[k]) for k in ("yaw", "pitch", "roll")}
+        params["cameras"] = "-".join(f"{k}{v:g}" for k, v in cameras.items())
 
     def make() -> tuple[dict[str, np.ndarray], dict]:
         index = load_index(held_out_motion_index(log=log), device=_device(body))
-        if n > index.num_frames:
-            raise MocapHMRError(f"image_test_set: n={n} is more than the {index.num_frames} held-out frames")
+        candidates = torch.arange(index.num_frames, device=_device(body))
+        if families is not None:
+            in_families = torch.tensor([family_of(name) in families for name in index.names], device=_device(body))
+            candidates = candidates[in_families[index.frame_sequence()]]
+        if n > len(candidates):
+            raise MocapHMRError(f"image_test_set: n={n} is more than the {len(candidates)} held-out frames"
+                                + (f" of {', '.join(families)}" if families is not None else ""))
         renderer = reference_style_renderer(body, index, image_size, backend)
+        if cameras is not None:
+            renderer.cameras = CameraSampler(**cameras, focal_range=renderer.cameras.focal_range)
         generator = torch.Generator(device=_device(body)).manual_seed(seed)
-        frame = torch.randperm(index.num_frames, generator=generator, device=_device(body))[:n]
+        frame = candidates[torch.randperm(len(candidates), generator=generator, device=_device(body))[:n]]
         cams = renderer.cameras.sample(n, generator)
         pose, betas = index.poses[frame], index.betas[index.frame_sequence()[frame]]
         chunks = [_render(renderer, pose[i:i + RENDER_BATCH], betas[i:i + RENDER_BATCH],
@@ -208,11 +259,27 @@ def image_test_set(body: BodyModel, image_size: int = 224, n: int = 256, seed: i
                   for i in progress(range(0, n, RENDER_BATCH), -(-n // RENDER_BATCH),
                                     "rendering the embedded image test set", unit="batches")]
         arrays = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
-        arrays.update(view=_numpy(cams["R"]), view_focal=_numpy(cams["focal"]), frame=_numpy(frame))
-        return arrays, _render_meta(renderer, index, backend)
+        arrays.update(view=_numpy(cams["R"]), view_focal=_numpy(cams["focal"]), frame=_numpy(frame),
+                      angles=_numpy(torch.stack([cams["yaw"], cams["pitch"], cams["roll"]], dim=-1)))
+        meta = _render_meta(renderer, index, backend)
+        meta["families"] = list(families) if families is not None else list(FAMILIES)
+        meta["cameras"] = {k: math.degrees(v) for k, v in zip(("yaw", "pitch", "roll"), renderer.cameras.limits,
+                                                               strict=True)}
+        return arrays, meta
 
     arrays, meta, path = _cached("image", params, make, _keys(ImageTestSet), log)
     return ImageTestSet(**_tensors(arrays, device or _device(body)), meta=meta, path=path)
+
+
+def embedded_image_set(body: BodyModel, name: str, image_size: int = 224, n: int = 256,
+                       device: str | torch.device | None = None, backend: str = "torch",
+                       log: Callable[[str], None] = print) -> ImageTestSet:
+    """The image test set ``name`` of ``IMAGE_SETS`` (``n`` samples; see ``image_test_set``)."""
+    if name not in IMAGE_SETS:
+        raise MocapHMRError(f"no embedded image set {name!r}: there are {', '.join(IMAGE_SETS)}")
+    recipe = IMAGE_SETS[name]
+    return image_test_set(body, image_size, n=n, seed=recipe.seed, families=recipe.families, cameras=recipe.cameras,
+                          device=device, backend=backend, log=log)
 
 
 def video_test_set(body: BodyModel, image_size: int = 224, sequences: int = 8, frames: int = 48,

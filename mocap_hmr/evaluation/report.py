@@ -193,14 +193,19 @@ def _json_default(value):
 
 
 def write_report(results: Sequence[Result], out_dir: str | os.PathLike, title: str, notes: Sequence[str] = (),
-                 delta: bool = False) -> dict[str, Path]:
-    """Write ``report.md`` (see ``render_report``) and ``report.json`` ({"title", "notes",
-    "warnings", "results": [Result.as_dict()...]}) into ``out_dir``, atomically. ``delta`` adds
-    each value's difference to the first row. Returns {"markdown": path, "json": path}."""
+                 delta: bool = False, extra: dict | None = None, extra_markdown: Sequence[str] = ()
+                 ) -> dict[str, Path]:
+    """Write ``report.md`` (see ``render_report``, then the lines ``extra_markdown``) and
+    ``report.json`` ({"title", "notes", "warnings", "results": [Result.as_dict()...]}, plus the
+    keys of ``extra``) into ``out_dir``, atomically. ``delta`` adds each value's difference to
+    the first row. Returns {"markdown": path, "json": path}."""
     if not results:
         raise ValueError("write_report: no results")
     text, warnings = render_report(results, title, notes, delta)
-    payload = {"title": title, "notes": list(notes), "warnings": warnings, "results": [r.as_dict() for r in results]}
+    if extra_markdown:
+        text = "\n".join([text.rstrip("\n"), "", *extra_markdown])
+    payload = {"title": title, "notes": list(notes), "warnings": warnings, "results": [r.as_dict() for r in results],
+               **(extra or {})}
     paths = {"markdown": Path(out_dir) / "report.md", "json": Path(out_dir) / "report.json"}
     atomic_write(paths["markdown"], lambda fh: fh.write(text.encode()))
     data = json.dumps(payload, indent=2, ensure_ascii=False, default=_json_default)

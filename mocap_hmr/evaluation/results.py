@@ -14,7 +14,7 @@ UNITS = {"mpjpe": "mm", "pa_mpjpe": "mm", "mpvpe": "mm", "accel_error": "mm/fram
 @dataclass
 class Result:
     """method: e.g. "starting model", "MoCap-SPIN", "MoCap-SPIN + PoseBERT"; benchmark: e.g.
-    "embedded-image", "embedded-video", "embedded-denoising", "3dpw"; kind: "image" (per-frame
+    "embedded-in-coverage", "embedded-video", "embedded-denoising", "3dpw"; kind: "image" (per-frame
     numbers) or "video" (with acceleration); protocol: ``metrics.Protocol.as_dict()`` plus
     anything else that fixes the numbers (e.g. {"fps": 30}); metrics: means, in ``UNITS``;
     per_sample: metric -> (N,) float array (same N and order for every method on a

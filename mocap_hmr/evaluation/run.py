@@ -1,7 +1,13 @@
 """``python eval.py``: a training run's image models (its starting model and MoCap-SPIN), with
 and without PoseBERT on top, on the embedded benchmarks and on the licensed ones configured
 under ``eval.real``; writes ``report.md`` / ``report.json`` (tables laid out like the paper's
-Tables 1, 4 and 6), the Figure 7 gain histogram and the training curves into ``eval.out``.
+Tables 1, 4 and 6), the Figure 7 gain histogram, the gain by pose distance
+(``gain_by_pose_distance.png``, binned numbers under ``report.json``'s
+"gain_by_pose_distance") and the training curves into ``eval.out``.
+
+Embedded image benchmarks: ``eval.embedded`` "image" is the three test sets of
+``embedded.IMAGE_SETS`` (embedded-in-coverage, embedded-pose-gap, embedded-view-gap); each can
+also be chosen alone by its name without "embedded-" ("in-coverage", ...).
 
 Methods: "starting model" (``mocap_spin.checkpoint``, or the initialisation the run saved
 as ``mocap_spin_start.pt``) and "MoCap-SPIN" (the run's ``mocap_spin.pt``); on video
@@ -20,17 +26,20 @@ from omegaconf import DictConfig
 from mocap_hmr.body import BodyModel
 from mocap_hmr.body.kinematics import turn_root
 from mocap_hmr.body.standin import resolve_body_model
-from mocap_hmr.choices import EVAL_ALIGNS
+from mocap_hmr.choices import EMBEDDED_IMAGE_SETS, EVAL_ALIGNS
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method, Truth, evaluate_benchmark
 from mocap_hmr.evaluation.embedded import (
     TURNED,
     denoising_set,
+    embedded_image_set,
     family_of,
     generalisation_set,
     image_test_set,
     video_test_set,
 )
+from mocap_hmr.evaluation.pose_gap import DISTANCE_LABEL, PoseGap, gain_by_pose_distance, real_domain_poses
+from mocap_hmr.evaluation.pose_gap import markdown as pose_gap_markdown
 from mocap_hmr.evaluation.predict import load_image_model
 from mocap_hmr.evaluation.real import load_real
 from mocap_hmr.evaluation.report import read_metrics_csv, write_report
@@ -46,7 +55,7 @@ from mocap_hmr.training.distributed import resolve_device
 from mocap_hmr.training.runner import FINAL_MODEL, START_MODEL, load_motion
 from mocap_hmr.vis.curves import training_curves
 from mocap_hmr.vis.figure import save_png
-from mocap_hmr.vis.gain import gain_histogram
+from mocap_hmr.vis.gain import gain_by_distance, gain_histogram
 from samplers.cameras import CameraSampler
 
 DENOISING_VIEW_SEED = 0
@@ -81,11 +90,36 @@ def _batches(images: torch.Tensor, size: int):
 
 
 def embedded_image(cfg, body, methods, load_model, protocol, cache, log) -> list[Result]:
+    """Each method on the single image set of every family from the paper's full camera ranges
+    (``image_test_set``'s defaults), as "embedded-image": what the studies score on. eval.py
+    reports the three sets of ``embedded_images`` instead."""
     data = image_test_set(body, cfg.render.image_size, n=cfg.eval.image_samples, device="cpu", log=log)
     truth = mesh_truth(body, data.pose, data.betas)
     bs = cfg.eval.batch_size
     return evaluate_benchmark("embedded-image", _batches(data.images, bs), -(-len(data.images) // bs), truth, methods,
                               load_model, body, protocol, cache, data.meta)
+
+
+def embedded_image_names(embedded) -> list[str]:
+    """The image test sets (``embedded.IMAGE_SETS`` names) an ``eval.embedded`` list asks for:
+    "image" is all three, "in-coverage", "pose-gap", "view-gap" one each."""
+    chosen = [s for s in EMBEDDED_IMAGE_SETS if "image" in embedded or s in embedded]
+    return [f"embedded-{s}" for s in chosen]
+
+
+def embedded_images(cfg, body, methods, load_model, protocol, cache, log
+                    ) -> tuple[list[Result], dict[str, torch.Tensor]]:
+    """Each method on each image test set ``eval.embedded`` asks for (``eval.image_samples``
+    each); returns the results and each set's ground-truth poses (N, 24, 3), in sample order."""
+    results, poses = [], {}
+    bs = cfg.eval.batch_size
+    for name in embedded_image_names(cfg.eval.embedded):
+        data = embedded_image_set(body, name, cfg.render.image_size, n=cfg.eval.image_samples, device="cpu", log=log)
+        truth = mesh_truth(body, data.pose, data.betas)
+        results += evaluate_benchmark(name, _batches(data.images, bs), -(-len(data.images) // bs), truth, methods,
+                                      load_model, body, protocol, cache, data.meta)
+        poses[name] = data.pose
+    return results, poses
 
 
 def real_benchmarks(cfg, body, methods, load_model, cache, device, log, posebert=None) -> list[Result]:
@@ -178,9 +212,9 @@ def evaluate(cfg: DictConfig, log=print) -> dict[str, Path]:
     def load_model(weights: Path):
         return load_image_model(cfg.mocap_spin, weights, device)
 
-    results = []
-    if "image" in cfg.eval.embedded:
-        results += embedded_image(cfg, body, methods, load_model, protocol, cache, log)
+    results, image_poses = [], {}
+    if embedded_image_names(cfg.eval.embedded):
+        results, image_poses = embedded_images(cfg, body, methods, load_model, protocol, cache, log)
     if "video" in cfg.eval.embedded:
         results += embedded_video(cfg, body, methods, load_model, protocol, cache, posebert, log)
     if "denoising" in cfg.eval.embedded:
@@ -192,15 +226,18 @@ def evaluate(cfg: DictConfig, log=print) -> dict[str, Path]:
         raise MocapHMRError("nothing to evaluate: eval.embedded is empty and eval.real lists no benchmark")
     notes = [f"run: {run}", "embedded-* benchmarks are synthetic (docs/embedded_benchmarks.md): their numbers "
              "compare models with each other, not with published numbers"]
-    files = write_report(results, out, f"Evaluation of {run}", notes)
-    files.update(_pictures(results, run, out))
+    gap = gain_by_pose_distance(results, image_poses, real_domain_poses(log=log)) if image_poses else None
+    files = write_report(results, out, f"Evaluation of {run}", notes,
+                         extra={"gain_by_pose_distance": gap.summary} if gap else None,
+                         extra_markdown=pose_gap_markdown(gap.summary) if gap else ())
+    files.update(_pictures(results, run, out, gap))
     log((out / "report.md").read_text())
     return files
 
 
-def _pictures(results: list[Result], run: Path, out: Path) -> dict[str, Path]:
-    """The Figure 7 gain histogram (starting model -> MoCap-SPIN, first image benchmark) and
-    the training curves."""
+def _pictures(results: list[Result], run: Path, out: Path, gap: PoseGap | None = None) -> dict[str, Path]:
+    """The Figure 7 gain histogram (starting model -> MoCap-SPIN, first image benchmark), the gain
+    by pose distance (with ``gap``) and the training curves."""
     pictures = {}
     by = {(r.method, r.benchmark): r for r in results}
     pairs = [b for (m, b) in by if m == "MoCap-SPIN" and ("starting model", b) in by]
@@ -209,6 +246,14 @@ def _pictures(results: list[Result], run: Path, out: Path) -> dict[str, Path]:
         pictures["gain_histogram"] = save_png(
             gain_histogram(a.per_sample["pa_mpjpe"], b.per_sample["pa_mpjpe"], a.method, b.method),
             out / f"gain_pa_mpjpe_{pairs[0]}.png")
+    if gap is not None:
+        rho = gap.summary["spearman"]
+        note = f"Spearman ρ = {rho:.2f} over {gap.summary['samples']} samples" if rho is not None else ""
+        pictures["gain_by_pose_distance"] = save_png(
+            gain_by_distance(gap.distance, gap.gain, "starting model", "MoCap-SPIN", DISTANCE_LABEL,
+                             bins=gap.summary["bins_asked"], note=note,
+                             title="PA-MPJPE gain per sample against its distance to the real domain's poses"),
+            out / "gain_by_pose_distance.png")
     csvs = {p.stem.removeprefix("metrics_"): p for p in sorted(run.glob("metrics_*.csv"))}
     if csvs:
         tables = {name: read_metrics_csv(path) for name, path in csvs.items()}

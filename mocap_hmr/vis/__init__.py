@@ -2,7 +2,7 @@
 drawn with matplotlib on its Agg canvas (``figure``: the house style, the canvas, PNG out).
 
 - ``charts``: the studies' bar charts, curves over a swept value and differences with error bars
-- ``gain``: the per-sample gain histogram (the paper's Figure 7)
+- ``gain``: the per-sample gain histogram and the gain by pose distance (the paper's Figure 7)
 - ``curves``: training curves of a run's metrics and values over frames (``smooth --plot``)
 - ``grids``: grids of rendered crops with labels (render, body and appearance previews, the
   training pictures with the predicted meshes)
