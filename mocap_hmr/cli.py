@@ -90,6 +90,27 @@ def _build_body(args: argparse.Namespace) -> None:
         print(f"preview in {save_body_preview(out, args.preview)}")
 
 
+def _build_spin_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="YAML preset (default: configs/default.yaml, the embedded default)")
+    p.add_argument("overrides", nargs="*", help="key=value: stand_in_spin.*, render.image_size, mocap_spin.backbone, "
+                                                 "device ...")
+
+
+@_command("build-spin", "train the stand-in SPIN (the embedded default's starting model) into the cache",
+          _build_spin_args)
+def _build_spin(args: argparse.Namespace) -> None:
+    from mocap_hmr.body import BodyModel
+    from mocap_hmr.body.standin import resolve_body_model
+    from mocap_hmr.config import DEFAULT_CONFIG, load_config
+    from mocap_hmr.training.distributed import resolve_device
+    from mocap_hmr.training.stand_in_spin import stand_in_spin
+
+    cfg = load_config(args.config or DEFAULT_CONFIG, args.overrides)
+    device = resolve_device(cfg.device)
+    body = BodyModel(resolve_body_model(cfg.body.model_path)).to(device)
+    print(f"stand-in SPIN in {stand_in_spin(cfg, body, device)}")
+
+
 def _index_amass_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("root", help="folder of AMASS .npz files (searched recursively)")
     p.add_argument("--out", required=True, help="index file to write (.npz)")

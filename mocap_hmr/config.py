@@ -97,6 +97,23 @@ class MocapSpinConfig:
 
 
 @dataclass
+class StandInSpinConfig:
+    """The embedded default's starting model (``training.stand_in_spin``): trained on the embedded
+    world's real domain alone, built once into the cache. Used when ``mocap_spin.checkpoint`` and
+    ``mocap_spin.real`` are both unset."""
+
+    enabled: bool = True  # false: start from a random initialisation instead
+    images: int = 4096  # crops of the real domain's training split (a finite set, as a dataset is)
+    held_out_images: int = 512  # crops of its held-out split, scored every eval_every steps
+    max_steps: int = 3000
+    eval_every: int = 250
+    patience: int = 2  # scores without improvement before stopping (the best weights are kept)
+    lr: float = 3e-4
+    batch_size: int = 64
+    loss: SpinLossWeights = field(default_factory=SpinLossWeights)
+
+
+@dataclass
 class PoseBertConfig:
     enabled: bool = True
     variant: str = "paper"  # paper | released
@@ -180,6 +197,7 @@ class TrainConfig:
     motion: MotionConfig = field(default_factory=MotionConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
     mocap_spin: MocapSpinConfig = field(default_factory=MocapSpinConfig)
+    stand_in_spin: StandInSpinConfig = field(default_factory=StandInSpinConfig)
     posebert: PoseBertConfig = field(default_factory=PoseBertConfig)
     distributed: DistributedConfig = field(default_factory=DistributedConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)  # read by eval.py only

@@ -9,7 +9,7 @@ from mocap_hmr.body import BodyModel
 from mocap_hmr.body.joint_maps import SMPL_JOINT_NAMES
 from mocap_hmr.config import load_config
 from mocap_hmr.data.default_corpus import DEFAULT_SEED, default_motion_index
-from mocap_hmr.data.embedded_world import GAP_FAMILIES, PHOTO_CAMERAS, REAL_FAMILIES
+from mocap_hmr.data.embedded_world import GAP_FAMILIES, PHOTO_CAMERAS, REAL_FAMILIES, real_motion_index
 from mocap_hmr.data.motion_index import load_index
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.embedded import (
@@ -31,7 +31,7 @@ from mocap_hmr.evaluation.embedded import (
 from mocap_hmr.geometry import axis_angle_to_matrix
 from mocap_hmr.geometry.cameras import FLIP, tait_bryan
 from mocap_hmr.paths import cache_dir
-from mocap_hmr.training.runner import REFERENCE_MOTION_MINUTES, REFERENCE_MOTION_SEED, build_streams
+from mocap_hmr.training.runner import build_streams
 from samplers.crops import FULL
 
 QUIET = {"log": lambda message: None}
@@ -141,25 +141,24 @@ def test_the_named_image_sets_split_the_embedded_world(body):
 
 @pytest.fixture(scope="module")
 def training_corpora(body):
-    """The main corpus at the held-out corpus's size and the reference domain's, as training builds them."""
+    """The main corpus at the held-out corpus's size and the real domain's, as training builds them."""
     main = default_motion_index(minutes=HELD_OUT_MINUTES, seed=DEFAULT_SEED, root=cache_dir() / "train_motion",
                                 **QUIET)
-    reference = default_motion_index(minutes=REFERENCE_MOTION_MINUTES, seed=REFERENCE_MOTION_SEED,
-                                     root=cache_dir() / "reference_motion", **QUIET)
-    return main, reference
+    return main, real_motion_index(**QUIET)
 
 
-def test_appearance_is_the_reference_domain_not_the_synthetic_half(body, tiny_body_dir, training_corpora, tmp_path):
+def test_the_real_half_is_the_real_domain_not_the_mocap_look(body, tiny_body_dir, training_corpora, tmp_path):
     overrides = {"out_dir": str(tmp_path), "device": "cpu", "body.model_path": str(tiny_body_dir),
-                 "motion.index": str(training_corpora[0]), "render.image_size": 32, "render.backend": "torch"}
+                 "motion.index": str(training_corpora[0]), "render.image_size": 32, "render.backend": "torch",
+                 "stand_in_spin.images": 16}
     cfg = load_config(None, [f"{k}={v}" for k, v in overrides.items()])
-    synthetic, reference = build_streams(cfg, body, torch.device("cpu"), **QUIET)
-    appearance = image_test_set(body, image_size=32, n=8, seed=5, **QUIET).meta["appearance"]
-    assert appearance["clothed"] == reference.textures.clothed == 0.0
-    assert appearance["augment"] is False and reference.augment is None
-    assert synthetic.textures.clothed > 0 and synthetic.augment is not None
-    assert renderer_appearance(synthetic)["clothed"] != appearance["clothed"]
-    assert renderer_appearance(synthetic)["augment"] != appearance["augment"]
+    synthetic, real = build_streams(cfg, body, torch.device("cpu"), **QUIET)
+    assert len(real) == 16 and synthetic.textures.clothed > 0 and synthetic.augment is not None
+    test_look = image_test_set(body, image_size=32, n=8, seed=5, **QUIET).meta["appearance"]
+    assert test_look["clothed"] == 0.0 and test_look["augment"] is False
+    assert renderer_appearance(synthetic)["clothed"] != test_look["clothed"]
+    batch = real.render(4, torch.Generator().manual_seed(0))
+    assert batch.images.shape == (4, 3, 32, 32) and batch.has_smpl.all()
 
 
 def _nearest(a, b, chunk=1024):

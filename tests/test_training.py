@@ -25,7 +25,7 @@ HAS_TENSORBOARD = importlib.util.find_spec("tensorboard") is not None  # the opt
 def config(tiny_corpus, out_dir, **overrides):
     body_dir, index = tiny_corpus
     items = {"out_dir": str(out_dir), "device": "cpu", "body.model_path": str(body_dir), "motion.index": str(index),
-             "render.image_size": 32, "render.backend": "torch", "mocap_spin.backbone": "tiny",
+             "render.image_size": 32, "render.backend": "torch", "mocap_spin.backbone": "tiny", "stand_in_spin.enabled": False, "stand_in_spin.images": 16,
              "mocap_spin.batch_size": 4, "mocap_spin.iterations": 4, "mocap_spin.trainable": "all",
              "mocap_spin.lr": 1e-3, "mocap_spin.log_every": 1, "mocap_spin.picture_every": 100,
              "mocap_spin.checkpoint_every": 2, "posebert.enabled": False, "posebert.dim": 32, "posebert.depth": 2,
@@ -43,13 +43,13 @@ def test_loss_falls_when_overfitting_one_batch(tiny_corpus, tmp_path):
     batch = trainer.batch(torch.Generator().manual_seed(0))
     trainer.model.eval()  # no dropout: a deterministic objective
     losses = []
-    for _ in range(40):
+    for _ in range(80):
         loss = trainer.losses(batch)["loss"]
         trainer.optimizer.zero_grad()
         loss.backward()
         trainer.optimizer.step()
         losses.append(loss.item())
-    assert losses[-1] < 0.5 * losses[0], losses[::8]
+    assert losses[-1] < 0.5 * losses[0], losses[::16]
 
 
 def _weights(run_dir):

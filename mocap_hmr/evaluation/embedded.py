@@ -11,6 +11,12 @@ nor the real domain's, seed 1) contains.
   embedded world's domain gap made measurable: ``embedded-in-coverage`` (the real domain's
   families and photo cameras), ``embedded-pose-gap`` (the families the real domain lacks, its
   photo cameras) and ``embedded-view-gap`` (its families from the paper's full camera ranges).
+- ``real_domain_set``: the embedded world's *real* domain as a finite image set, the stand-in
+  for SPIN's training images (``mocap_hmr.training.stand_in_spin`` trains on it, the main job
+  draws the real half of its batches from it): frames of the real domain's corpus
+  (``REAL_FAMILIES`` of seed 1) rendered in its look with photometric augmentation, photo
+  cameras and the renderer's crops (a fifth cut at the hips or knees); the ``train`` split
+  holds four of every five sequences, ``held-out`` the fifth.
 - ``video_test_set``: consecutive frames of held-out sequences, one camera (view rotation
   and focal length) and one appearance (texture, light, background) per sequence. Each
   frame is placed in front of the camera and cropped around the body on its own, as a
@@ -51,6 +57,7 @@ import torch
 from mocap_hmr.atomic import atomic_write
 from mocap_hmr.body import BodyModel
 from mocap_hmr.body.joint_maps import SMPL_FLIP_PERM, SMPL_JOINT_NAMES
+from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.data.default_corpus import default_motion_index
 from mocap_hmr.data.embedded_world import (
     GAP_FAMILIES,
@@ -59,6 +66,8 @@ from mocap_hmr.data.embedded_world import (
     PHOTO_CAMERAS,
     REAL_FAMILIES,
     held_out_motion_index,
+    only_families,
+    real_motion_index,
 )
 from mocap_hmr.data.motion_index import MotionIndex, load_index
 from mocap_hmr.data.procedural import FAMILIES
@@ -280,6 +289,42 @@ def embedded_image_set(body: BodyModel, name: str, image_size: int = 224, n: int
     recipe = IMAGE_SETS[name]
     return image_test_set(body, image_size, n=n, seed=recipe.seed, families=recipe.families, cameras=recipe.cameras,
                           device=device, backend=backend, log=log)
+
+
+REAL_SPLITS = ("train", "held-out")
+HELD_OUT_EVERY = 5  # the held-out split: every fifth sequence of the real domain's corpus
+
+
+def real_domain_set(body: BodyModel, image_size: int, n: int, split: str = "train", seed: int = 0,
+                    backend: str = "torch", log: Callable[[str], None] = print) -> CropBatch:
+    """``n`` renderings of the real domain (see the module docstring) of the sequences of
+    ``split``, frames drawn with replacement, as one ``CropBatch`` on the CPU (images
+    normalized). Cached like the test sets."""
+    if split not in REAL_SPLITS:
+        raise MocapHMRError(f"real_domain_set: split must be one of {', '.join(REAL_SPLITS)}, got {split!r}")
+    params = {"n": n, "size": image_size, "split": split, "seed": seed, "body": body_fingerprint(body)}
+
+    def make() -> tuple[dict[str, np.ndarray], dict]:
+        corpus = only_families(load_index(real_motion_index(log=log), device=_device(body)), REAL_FAMILIES)
+        held_out = split == "held-out"
+        index = corpus.select([s for s in range(len(corpus.names)) if (s % HELD_OUT_EVERY == HELD_OUT_EVERY - 1)
+                               == held_out])
+        renderer = build_renderer(body, index, image_size=image_size, backend=backend, device=_device(body),
+                                  augment=True, clothed=0.0)
+        renderer.cameras = CameraSampler(**PHOTO_CAMERAS)
+        generator = torch.Generator(device=_device(body)).manual_seed(seed)
+        chunks = []
+        for first in progress(range(0, n, RENDER_BATCH), -(-n // RENDER_BATCH),
+                              f"rendering the embedded real domain ({split})", unit="batches"):
+            batch = renderer.render(min(RENDER_BATCH, n - first), generator)
+            images = (denormalize_images(batch.images) * 255).round().to(torch.uint8)
+            chunks.append({f.name: _numpy(images if f.name == "images" else getattr(batch, f.name))
+                           for f in fields(CropBatch)})
+        arrays = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
+        return arrays, {**_render_meta(renderer, index, backend), "sequences": index.names}
+
+    arrays, _, _ = _cached("real_domain", params, make, tuple(f.name for f in fields(CropBatch)), log)
+    return CropBatch(**_tensors(arrays, "cpu"))
 
 
 def video_test_set(body: BodyModel, image_size: int = 224, sequences: int = 8, frames: int = 48,

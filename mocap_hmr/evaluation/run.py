@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from mocap_hmr.body import BodyModel
 from mocap_hmr.body.kinematics import turn_root
@@ -67,8 +67,17 @@ def image_methods(cfg: DictConfig, run: Path) -> list[Method]:
     if not final.is_file():
         raise MocapHMRError(f"{run}: no {FINAL_MODEL} to evaluate; train first (python train.py out_dir={run}) or "
                             "point eval.run at a finished run")
-    start = Path(cfg.mocap_spin.checkpoint) if cfg.mocap_spin.checkpoint else run / START_MODEL
+    start = Path(_started_from(cfg, run) or run / START_MODEL)
     return ([Method("starting model", start)] if start.is_file() else []) + [Method("MoCap-SPIN", final)]
+
+
+def _started_from(cfg: DictConfig, run: Path) -> str | None:
+    """The checkpoint the run's MoCap-SPIN started from: its ``config.yaml`` says (the embedded
+    default's stand-in SPIN is set there by the runner), else ``mocap_spin.checkpoint``."""
+    saved = run / "config.yaml"
+    if saved.is_file():
+        return OmegaConf.select(OmegaConf.load(saved), "mocap_spin.checkpoint", default=None)
+    return cfg.mocap_spin.checkpoint
 
 
 def smpl_protocol(align: str) -> Protocol:

@@ -2,8 +2,9 @@
 
 - ``StudyContext.open(cfg, name)``: the device, body, motion corpus and folders of one study
   (``<out_dir>/studies/<name>/``).
-- ``starting_model(study)``: ``mocap_spin.checkpoint`` when set (SPIN's, as the paper), else a
-  model trained once on the real half alone (the reference domain in the embedded default),
+- ``starting_model(study)``: ``mocap_spin.checkpoint`` when set (SPIN's, as the paper; in the
+  embedded default the stand-in SPIN, ``training.stand_in_spin``), else (real datasets without a
+  checkpoint, or ``stand_in_spin.enabled=false``) a model trained once on the real half alone,
   every parameter, ``study.start_steps`` steps at ``study.start_lr``; written to
   ``<out_dir>/studies/start/`` and shared by all studies.
 - ``fine_tune_config(study, start, **changes)``: ``mocap_spin`` for a variant: from ``start``,
@@ -48,7 +49,7 @@ from mocap_hmr.studies.scores import repeat_name
 from mocap_hmr.studies.streams import SharedStream
 from mocap_hmr.training.distributed import resolve_device
 from mocap_hmr.training.mocap_spin import MocapSpinTrainer
-from mocap_hmr.training.runner import FINAL_MODEL, build_streams, load_motion
+from mocap_hmr.training.runner import FINAL_MODEL, build_streams, load_motion, with_starting_model
 
 # Seeds of the studies' streams, offset from ``seed``: the starting model sees other samples than the variants.
 STREAM_SEEDS = {"synthetic": 1, "real": 2, "start": 3, "custom": 4}
@@ -78,6 +79,7 @@ class StudyContext:
         device = resolve_device(cfg.device)
         root = Path(cfg.out_dir) / "studies"
         body = BodyModel(resolve_body_model(cfg.body.model_path, log=log)).to(device)
+        cfg = with_starting_model(cfg, body, device, log)
         return cls(name, cfg, root / name, root, device, body, load_motion(cfg, device, log), log)
 
     @property

@@ -1,5 +1,5 @@
 """``python train.py``: one run folder, one process: MoCap-SPIN trained on rendered + real
-(or reference-domain) batches and PoseBERT on the motion corpus, interleaved, resumable.
+(or the embedded world's real-domain) batches and PoseBERT on the motion corpus, interleaved, resumable.
 
 Run folder (``out_dir``): ``config.yaml`` (the resolved configuration),
 ``metrics_mocap_spin.csv`` / ``metrics_posebert.csv`` (one row per ``log_every`` steps),
@@ -37,15 +37,16 @@ from mocap_hmr.atomic import atomic_write
 from mocap_hmr.body import BodyModel
 from mocap_hmr.body.standin import resolve_body_model
 from mocap_hmr.data.default_corpus import default_motion_index
+from mocap_hmr.data.embedded_world import REAL_FAMILIES
 from mocap_hmr.data.motion_index import MotionIndex, load_index
 from mocap_hmr.data.real_stream import RealImageStream
 from mocap_hmr.data.spin_dataset import SpinAugment, SpinDataset
 from mocap_hmr.data.spin_fits import FitCheck
 from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.evaluation.embedded import real_domain_set
 from mocap_hmr.imageio import write_png
 from mocap_hmr.models.checkpoints import save_spin_checkpoint
 from mocap_hmr.models.posebert import save_posebert
-from mocap_hmr.paths import cache_dir
 from mocap_hmr.progress import progress
 from mocap_hmr.training.checkpointing import load_checkpoint, save_checkpoint
 from mocap_hmr.training.distributed import (
@@ -64,6 +65,7 @@ from mocap_hmr.training.inputs import check_inputs
 from mocap_hmr.training.mocap_spin import MocapSpinTrainer
 from mocap_hmr.training.posebert_step import PoseBertTrainer
 from mocap_hmr.training.run_folder import check_run_folder, claim_run_folder, io_failure
+from mocap_hmr.training.stand_in_spin import CropSet, stand_in_spin
 from mocap_hmr.training.tensorboard import open_event_writer
 from mocap_hmr.vis.grids import overlay_picture
 from renderers.build import build_renderer
@@ -72,22 +74,19 @@ if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
 
 START_MODEL, FINAL_MODEL = "mocap_spin_start.pt", "mocap_spin.pt"
-REFERENCE_MOTION_SEED = 1
-REFERENCE_MOTION_MINUTES = 10.0
 
 
 def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=print,
                   index: MotionIndex | None = None, rank: int = 0, world_size: int = 1):
-    """The synthetic renderer and the real-half source: SPIN's datasets when
-    ``mocap_spin.real`` lists some (each epoch dealt out to the ``world_size`` processes), else a
-    *reference domain*: renderings of the body's bare skin (no clothes, no augmentation) in poses
-    of its own (a second procedural corpus) -- synthetic, and said so. ``index``: the motion
+    """The synthetic renderer (the MoCap domain) and the real-half source: SPIN's datasets when
+    ``mocap_spin.real`` lists some (each epoch dealt out to the ``world_size`` processes), else the
+    embedded world's real domain (``evaluation.embedded.real_domain_set``: the finite set of
+    renderings the stand-in SPIN trained on) -- synthetic, and said so. ``index``: the motion
     corpus already on ``device`` (else loaded)."""
     motion_index = index or load_motion(cfg, device, log)
-    common = {"image_size": cfg.render.image_size, "backend": cfg.render.backend, "device": device,
-              "backgrounds": cfg.render.backgrounds, "texture_size": cfg.render.texture_size}
     synthetic = build_renderer(body, motion_index, textures=cfg.render.textures, augment=cfg.render.augment,
-                               **common)
+                               image_size=cfg.render.image_size, backend=cfg.render.backend, device=device,
+                               backgrounds=cfg.render.backgrounds, texture_size=cfg.render.texture_size)
     spin = cfg.mocap_spin
     if spin.real:
         datasets = [SpinDataset(d.npz, d.images, size=cfg.render.image_size, augment=SpinAugment(), seed=cfg.seed,
@@ -101,13 +100,20 @@ def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=pr
         return synthetic, RealImageStream(datasets, n_real, device, seed=cfg.seed, workers=spin.real_workers,
                                           shares=[d.share for d in spin.real], rank=rank, world_size=world_size,
                                           fit_check=fit_check, skip_bad=spin.skip_bad, log=log)
-    reference_index = default_motion_index(
-        fps=cfg.motion.fps, minutes=REFERENCE_MOTION_MINUTES, seed=REFERENCE_MOTION_SEED,
-        root=cache_dir() / "reference_motion", log=log)
-    log("mocap_spin: no real images configured; the real half of each batch is a reference domain "
-        "(synthetic renderings of unclothed bodies in other poses)")
-    reference = build_renderer(body, reference_index, augment=False, clothed=0.0, **common)
-    return synthetic, reference
+    real = real_domain_set(body, cfg.render.image_size, cfg.stand_in_spin.images, "train", log=log)
+    log(f"mocap_spin: no real images configured; the real half of each batch is the embedded world's real domain "
+        f"({len(real.images)} synthetic crops: bare skin, photo cameras, {', '.join(REAL_FAMILIES)} only)")
+    return synthetic, CropSet(real, device)
+
+
+def with_starting_model(cfg: DictConfig, body: BodyModel, device: torch.device, log=print) -> DictConfig:
+    """``cfg`` with ``mocap_spin.checkpoint`` set to the stand-in SPIN (built into the cache on first
+    use) where the embedded default needs one: no checkpoint, no real datasets,
+    ``stand_in_spin.enabled``."""
+    spin = cfg.mocap_spin
+    if not spin.enabled or spin.checkpoint or spin.real or not cfg.stand_in_spin.enabled:
+        return cfg
+    return OmegaConf.merge(cfg, {"mocap_spin": {"checkpoint": str(stand_in_spin(cfg, body, device, log))}})
 
 
 def _rng_state(tasks: list[_Task]) -> dict:
@@ -256,6 +262,7 @@ def _train(cfg: DictConfig, ctx: DistContext, log) -> Path:
     torch.manual_seed(seed)
     with main_first(ctx):  # rank 0 builds what the cache lacks (stand-in body, corpora), the others read it
         body = BodyModel(resolve_body_model(cfg.body.model_path, log=log)).to(device)
+        cfg = with_starting_model(cfg, body, device, log)
         tasks = _tasks(cfg, body, ctx, log)
     if not tasks:
         log("mocap_spin.enabled=false and posebert.enabled=false: nothing to train")

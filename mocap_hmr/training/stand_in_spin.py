@@ -1,0 +1,145 @@
+"""The stand-in SPIN: the embedded default's starting model, trained by the project as SPIN
+is, on "real" images alone, here the embedded world's real domain
+(``evaluation.embedded.real_domain_set``), until its held-out split stops improving.
+
+Built once and cached in ``$MOCAP_HMR_CACHE/stand_in_spin/<key>.pt`` (SPIN's checkpoint layout)
+with ``<key>.json`` beside it (its held-out accuracy, the mean pose's, steps, build time); the
+key is a digest of the body and the recipe, so another body or recipe builds its own.
+``mocap-hmr build-spin`` builds it ahead; ``python train.py`` builds it when the embedded
+default needs it (no ``mocap_spin.checkpoint``, no ``mocap_spin.real``).
+
+The regressor starts from the real domain's mean pose (as SPIN's from its data's
+``smpl_mean_params``), root upright facing the camera. Every parameter trains, Adam at
+``stand_in_spin.lr``, on batches of the real domain's training split; every
+``stand_in_spin.eval_every`` steps the model is scored (PA-MPJPE, the 14 LSP joints) on the
+held-out split; the best weights are kept, and training stops after ``stand_in_spin.patience``
+scores without improvement or at ``stand_in_spin.max_steps``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from mocap_hmr.atomic import atomic_write
+from mocap_hmr.body import BodyModel
+from mocap_hmr.data.crop_batch import CropBatch
+from mocap_hmr.evaluation.embedded import body_fingerprint, real_domain_set
+from mocap_hmr.evaluation.scoring import body_points
+from mocap_hmr.filters import nearest_rotation
+from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_rot6d
+from mocap_hmr.geometry.cameras import FLIP
+from mocap_hmr.metrics import pa_mpjpe
+from mocap_hmr.models.checkpoints import save_spin_checkpoint
+from mocap_hmr.models.hmr import HMR
+from mocap_hmr.paths import cache_dir
+from mocap_hmr.progress import progress
+from mocap_hmr.training.mocap_spin import MocapSpinTrainer
+
+RECIPE_VERSION = 1  # bump when the recipe changes what is trained: older caches are then left alone
+EVAL_BATCH = 64
+
+
+class CropSet:
+    """A finite set of crops drawn from like a dataset: ``render(n, generator)`` -> ``n``
+    samples drawn uniformly with replacement, on ``device``."""
+
+    def __init__(self, crops: CropBatch, device: torch.device):
+        self.crops, self.device = crops, device
+
+    def __len__(self) -> int:
+        return len(self.crops.images)
+
+    def render(self, n: int, generator: torch.Generator) -> CropBatch:
+        pick = torch.randint(len(self), (n,), generator=generator, device=generator.device).cpu()
+        return CropBatch(**{k: v[pick] for k, v in vars(self.crops).items()}).to(self.device)
+
+
+def mean_pose6d(pose: torch.Tensor) -> torch.Tensor:
+    """(144,) SPIN's mean-pose layout from poses (N, 24, 3): each body joint's chordal mean
+    rotation (the nearest rotation to the mean matrix); the root upright facing the camera."""
+    rotations = nearest_rotation(axis_angle_to_matrix(pose.double()).mean(0))
+    rotations[0] = FLIP.double()
+    return matrix_to_rot6d(rotations.float()).reshape(-1)
+
+
+def pa_mpjpe_of(model: HMR, body: BodyModel, crops: CropBatch, device: torch.device) -> float:
+    """The model's mean PA-MPJPE (mm, 14 LSP joints from the mesh) on ``crops``, in eval mode."""
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        outputs = [model(crops.images[i:i + EVAL_BATCH].to(device)) for i in range(0, len(crops.images), EVAL_BATCH)]
+    model.train(was_training)
+    rotmat, betas = torch.cat([o.rotmat for o in outputs]), torch.cat([o.betas for o in outputs])
+    predicted = body_points(body, rotmat, betas)[1]
+    truth = body_points(body, axis_angle_to_matrix(crops.pose), crops.betas)[1]
+    return float(pa_mpjpe(predicted, truth).mean())
+
+
+def recipe(cfg: DictConfig) -> dict:
+    """What the stand-in depends on besides the body: the image size, backbone and ``stand_in_spin``."""
+    return {"version": RECIPE_VERSION, "image_size": cfg.render.image_size, "backbone": cfg.mocap_spin.backbone,
+            **OmegaConf.to_container(cfg.stand_in_spin, resolve=True)}
+
+
+def stand_in_spin_path(cfg: DictConfig, body: BodyModel) -> Path:
+    """Where the stand-in SPIN for this body and recipe is cached."""
+    key = json.dumps({"body": body_fingerprint(body), **recipe(cfg)}, sort_keys=True)
+    return cache_dir() / "stand_in_spin" / f"{hashlib.sha256(key.encode()).hexdigest()[:12]}.pt"
+
+
+def stand_in_spin(cfg: DictConfig, body: BodyModel, device: torch.device, log: Callable[[str], None] = print,
+                  seed: int = 0) -> Path:
+    """The cached stand-in SPIN's checkpoint, trained first when the cache lacks it."""
+    path = stand_in_spin_path(cfg, body)
+    if path.is_file() and path.with_suffix(".json").is_file():
+        info = json.loads(path.with_suffix(".json").read_text())
+        log(f"stand-in SPIN: {path} (held-out PA-MPJPE {info['pa_mpjpe']:.1f} mm, the mean pose's "
+            f"{info['mean_pose_pa_mpjpe']:.1f})")
+        return path
+    recipe_cfg = cfg.stand_in_spin
+    start = time.perf_counter()
+    train_set = real_domain_set(body, cfg.render.image_size, recipe_cfg.images, "train", seed=seed,
+                                backend=cfg.render.backend if cfg.render.backend != "auto" else "torch", log=log)
+    held_out = real_domain_set(body, cfg.render.image_size, recipe_cfg.held_out_images, "held-out", seed=seed + 1,
+                               backend=cfg.render.backend if cfg.render.backend != "auto" else "torch", log=log)
+    spin_cfg = OmegaConf.merge(cfg.mocap_spin, {
+        "checkpoint": None, "mean_params": None, "trainable": "all", "synthetic_fraction": 0.0,
+        "synthetic_source": "motion", "lr": recipe_cfg.lr, "batch_size": recipe_cfg.batch_size,
+        "lr_milestones": [], "loss": recipe_cfg.loss, "compile": False})
+    trainer = MocapSpinTrainer(spin_cfg, body, None, CropSet(train_set, device), device, log=log)
+    trainer.model.init_pose.copy_(mean_pose6d(train_set.pose)[None].to(device))
+    mean_pose_score = pa_mpjpe_of(trainer.model, body, held_out, device)
+    log(f"stand-in SPIN: training on the real domain ({len(train_set.images)} crops; held-out split "
+        f"{len(held_out.images)}); the mean pose scores {mean_pose_score:.1f} mm PA-MPJPE")
+    generator = torch.Generator(device=device).manual_seed(seed)
+    best, best_step, best_state, history = float("inf"), 0, None, []
+    bar = progress(range(1, recipe_cfg.max_steps + 1), recipe_cfg.max_steps, "stand-in SPIN", unit="steps")
+    for step in bar:
+        trainer.step(generator)
+        if step % recipe_cfg.eval_every and step != recipe_cfg.max_steps:
+            continue
+        score = pa_mpjpe_of(trainer.model, body, held_out, device)
+        history.append({"step": step, "pa_mpjpe": round(score, 2)})
+        log(f"stand-in SPIN: step {step}, held-out PA-MPJPE {score:.1f} mm")
+        if score < best:
+            best, best_step, best_state = score, step, copy.deepcopy(trainer.model.state_dict())
+        elif step - best_step >= recipe_cfg.patience * recipe_cfg.eval_every:
+            log(f"stand-in SPIN: no better for {recipe_cfg.patience} scores: stopping, keeping step {best_step}")
+            break
+    trainer.model.load_state_dict(best_state)
+    save_spin_checkpoint(trainer.model, path)
+    info = {"pa_mpjpe": round(best, 2), "mean_pose_pa_mpjpe": round(mean_pose_score, 2), "step": best_step,
+            "seconds": round(time.perf_counter() - start, 1), "history": history, "recipe": recipe(cfg),
+            "held_out": "real domain, every fifth sequence of its corpus (evaluation.embedded.real_domain_set)"}
+    atomic_write(path.with_suffix(".json"), lambda fh: fh.write((json.dumps(info, indent=1) + "\n").encode()))
+    log(f"stand-in SPIN: {path}, held-out PA-MPJPE {best:.1f} mm (mean pose {mean_pose_score:.1f}) after "
+        f"{best_step} steps, built in {info['seconds']:.0f} s")
+    return path

@@ -1,0 +1,117 @@
+"""The embedded world's real domain and the stand-in SPIN trained on it, on the tiny body:
+the real domain holds only its families, cameras and look; the splits share no sequence;
+the stand-in starts from the domain's mean pose, keeps its best held-out score, is cached,
+and is what the main job fine-tunes."""
+
+import json
+import math
+
+import pytest
+import torch
+
+from mocap_hmr.body import BodyModel
+from mocap_hmr.config import load_config
+from mocap_hmr.data.embedded_world import PHOTO_CAMERAS, REAL_FAMILIES, only_families, real_motion_index
+from mocap_hmr.data.motion_index import load_index
+from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.evaluation.embedded import real_domain_set
+from mocap_hmr.filters import nearest_rotation
+from mocap_hmr.geometry import axis_angle_to_matrix, rot6d_to_matrix
+from mocap_hmr.geometry.cameras import FLIP
+from mocap_hmr.models.checkpoints import read_checkpoint
+from mocap_hmr.training.runner import with_starting_model
+from mocap_hmr.training.stand_in_spin import CropSet, mean_pose6d, stand_in_spin, stand_in_spin_path
+
+QUIET = {"log": lambda message: None}
+SIZE = 32
+
+
+@pytest.fixture(scope="module")
+def body(tiny_body_dir, tmp_path_factory):
+    patch = pytest.MonkeyPatch()
+    patch.setenv("MOCAP_HMR_CACHE", str(tmp_path_factory.mktemp("cache")))
+    yield BodyModel(tiny_body_dir)
+    patch.undo()
+
+
+def _cfg(tiny_body_dir, tmp_path, **extra):
+    overrides = {"out_dir": str(tmp_path), "device": "cpu", "body.model_path": str(tiny_body_dir),
+                 "render.image_size": SIZE, "render.backend": "torch", "mocap_spin.backbone": "tiny",
+                 "stand_in_spin.images": 32, "stand_in_spin.held_out_images": 16, "stand_in_spin.batch_size": 8,
+                 "stand_in_spin.max_steps": 4, "stand_in_spin.eval_every": 1, "stand_in_spin.patience": 1, **extra}
+    return load_config(None, [f"{k}={v}" for k, v in overrides.items()])
+
+
+def test_real_domain_splits_hold_only_its_families_and_differ(body):
+    corpus = only_families(load_index(real_motion_index(**QUIET)), REAL_FAMILIES)
+    train = real_domain_set(body, SIZE, 24, "train", **QUIET)
+    held_out = real_domain_set(body, SIZE, 24, "held-out", seed=1, **QUIET)
+    assert train.images.shape == (24, 3, SIZE, SIZE) and train.has_smpl.all() and train.has_3d.all()
+    body_pose = corpus.poses[:, 1:].flatten(1)
+    for split in (train, held_out):  # every body pose is a frame of the real domain's corpus
+        distance = torch.cdist(split.pose[:, 1:].flatten(1), body_pose).amin(1)
+        assert distance.max() < 1e-2  # (the renderer returns poses through float32 rotations)
+    assert torch.cdist(train.pose[:, 1:].flatten(1), held_out.pose[:, 1:].flatten(1)).min() > 0.05
+    again = real_domain_set(body, SIZE, 24, "train", **QUIET)  # the cache: bit for bit
+    assert torch.equal(again.images, train.images) and torch.equal(again.pose, train.pose)
+    with pytest.raises(MocapHMRError, match="split must be one of"):
+        real_domain_set(body, SIZE, 4, "test", **QUIET)
+
+
+def test_real_domain_cameras_are_photo_like(body):
+    crops = real_domain_set(body, SIZE, 24, "train", **QUIET)
+    corpus = load_index(real_motion_index(**QUIET))
+    # the view rotation = FLIP @ camera-frame root @ world root^T; its pitch and roll stay in PHOTO_CAMERAS
+    body_pose = corpus.poses[:, 1:].flatten(1)
+    frame = torch.cdist(crops.pose[:, 1:].flatten(1), body_pose).argmin(1)
+    view = FLIP @ axis_angle_to_matrix(crops.pose[:, 0]) @ axis_angle_to_matrix(corpus.poses[frame, 0]).transpose(1, 2)
+    pitch = torch.asin(view[:, 2, 1].clamp(-1, 1))  # R = Rz(roll) Rx(pitch) Ry(yaw): R[2, 1] = sin(pitch)
+    roll = torch.atan2(-view[:, 0, 1], view[:, 1, 1])
+    assert pitch.abs().max() <= math.radians(PHOTO_CAMERAS["pitch"]) + 1e-3
+    assert roll.abs().max() <= math.radians(PHOTO_CAMERAS["roll"]) + 1e-3
+
+
+def test_mean_pose_is_each_joints_nearest_rotation_to_the_mean_matrix():
+    generator = torch.Generator().manual_seed(0)
+    pose = 0.3 * torch.randn(50, 24, 3, generator=generator, dtype=torch.float64)
+    expected = torch.stack([nearest_rotation(axis_angle_to_matrix(pose[:, j]).mean(0)) for j in range(24)])
+    got = rot6d_to_matrix(mean_pose6d(pose).reshape(24, 6)).double()
+    torch.testing.assert_close(got[1:], expected[1:], atol=1e-5, rtol=0)
+    torch.testing.assert_close(got[0], FLIP.double(), atol=1e-6, rtol=0)  # upright, facing the camera
+
+
+def test_crop_set_draws_its_own_samples_with_replacement(body):
+    crops = real_domain_set(body, SIZE, 8, "train", **QUIET)
+    batch = CropSet(crops, torch.device("cpu")).render(20, torch.Generator().manual_seed(0))
+    assert batch.images.shape[0] == 20
+    match = (batch.pose[:, None] == crops.pose[None]).flatten(2).all(-1)  # (20, 8)
+    assert match.any(1).all() and len(torch.unique(match.float().argmax(1))) < 20 + 1
+
+
+def test_stand_in_is_trained_once_scored_and_cached(body, tiny_body_dir, tmp_path):
+    cfg = _cfg(tiny_body_dir, tmp_path)
+    path = stand_in_spin(cfg, body, torch.device("cpu"), **QUIET)
+    assert path == stand_in_spin_path(cfg, body) and path.is_file()
+    info = json.loads(path.with_suffix(".json").read_text())
+    scores = [h["pa_mpjpe"] for h in info["history"]]
+    assert info["pa_mpjpe"] == min(scores) and info["step"] == info["history"][scores.index(min(scores))]["step"]
+    assert info["mean_pose_pa_mpjpe"] > 0 and info["recipe"]["images"] == 32
+    weights = read_checkpoint(path)["model"]
+    start = mean_pose6d(real_domain_set(body, SIZE, 32, "train", **QUIET).pose)
+    torch.testing.assert_close(weights["init_pose"][0], start)
+    mtime = path.stat().st_mtime_ns
+    messages = []
+    assert stand_in_spin(cfg, body, torch.device("cpu"), log=messages.append) == path
+    assert path.stat().st_mtime_ns == mtime and "held-out PA-MPJPE" in messages[0]  # read, not retrained
+    other = _cfg(tiny_body_dir, tmp_path, **{"stand_in_spin.lr": 1e-4})
+    assert stand_in_spin_path(other, body) != path  # another recipe is another file
+
+
+def test_the_main_job_fine_tunes_the_stand_in_unless_told_otherwise(body, tiny_body_dir, tmp_path):
+    cfg = _cfg(tiny_body_dir, tmp_path)
+    started = with_starting_model(cfg, body, torch.device("cpu"), **QUIET)
+    assert started.mocap_spin.checkpoint == str(stand_in_spin_path(cfg, body))
+    given = _cfg(tiny_body_dir, tmp_path, **{"mocap_spin.checkpoint": "/some/spin.pt"})
+    assert with_starting_model(given, body, torch.device("cpu"), **QUIET).mocap_spin.checkpoint == "/some/spin.pt"
+    scratch = _cfg(tiny_body_dir, tmp_path, **{"stand_in_spin.enabled": "false"})
+    assert with_starting_model(scratch, body, torch.device("cpu"), **QUIET).mocap_spin.checkpoint is None
