@@ -106,7 +106,7 @@ class StandInSpinConfig:
     images: int = 4096  # crops of the real domain's training split (a finite set, as a dataset is)
     held_out_images: int = 512  # crops of its held-out split, scored every eval_every steps
     max_steps: int = 3000
-    eval_every: int = 250
+    eval_every: int = 500
     patience: int = 2  # scores without improvement before stopping (the best weights are kept)
     lr: float = 3e-4
     batch_size: int = 64
