@@ -90,10 +90,23 @@ def _build_body(args: argparse.Namespace) -> None:
         print(f"preview in {save_body_preview(out, args.preview)}")
 
 
-def _build_spin_args(p: argparse.ArgumentParser) -> None:
+def _preset_args(p: argparse.ArgumentParser, overrides_help: str) -> None:
     p.add_argument("--config", help="YAML preset (default: configs/default.yaml, the embedded default)")
-    p.add_argument("overrides", nargs="*", help="key=value: stand_in_spin.*, render.image_size, mocap_spin.backbone, "
-                                                 "device ...")
+    p.add_argument("overrides", nargs="*", help=overrides_help)
+
+
+def _preset(args: argparse.Namespace, load):
+    """The configuration ``load(file, overrides)`` reads from --config (else the default preset)."""
+    from mocap_hmr.config import DEFAULT_CONFIG
+
+    if args.config is None and not DEFAULT_CONFIG.is_file():
+        raise MocapHMRError(f"no --config given and the default preset {DEFAULT_CONFIG} is not there "
+                            "(a non-editable install): pass --config FILE")
+    return load(args.config or DEFAULT_CONFIG, args.overrides)
+
+
+def _build_spin_args(p: argparse.ArgumentParser) -> None:
+    _preset_args(p, "key=value: stand_in_spin.*, render.image_size, mocap_spin.backbone, device ...")
 
 
 @_command("build-spin", "train the stand-in SPIN (the embedded default's starting model) into the cache",
@@ -101,11 +114,11 @@ def _build_spin_args(p: argparse.ArgumentParser) -> None:
 def _build_spin(args: argparse.Namespace) -> None:
     from mocap_hmr.body import BodyModel
     from mocap_hmr.body.standin import resolve_body_model
-    from mocap_hmr.config import DEFAULT_CONFIG, load_config
+    from mocap_hmr.config import load_config
     from mocap_hmr.training.distributed import resolve_device
     from mocap_hmr.training.stand_in_spin import stand_in_spin
 
-    cfg = load_config(args.config or DEFAULT_CONFIG, args.overrides)
+    cfg = _preset(args, load_config)
     device = resolve_device(cfg.device)
     body = BodyModel(resolve_body_model(cfg.body.model_path)).to(device)
     print(f"stand-in SPIN in {stand_in_spin(cfg, body, device)}")
@@ -303,22 +316,16 @@ def _study_args(p: argparse.ArgumentParser) -> None:
 
     p.add_argument("name", choices=[*STUDIES, "all"], metavar="NAME",
                    help="; ".join(f"{name}: {text}" for name, (_, text) in STUDIES.items()) + "; all: each in turn")
-    p.add_argument("--config", help="YAML preset (default: configs/default.yaml, the embedded default)")
-    p.add_argument("overrides", nargs="*", help="key=value: any train.py key, and study.* (docs/studies.md), "
-                                                 "e.g. study.steps=50 out_dir=runs/try")
+    _preset_args(p, "key=value: any train.py key, and study.* (docs/studies.md), e.g. study.steps=50 out_dir=runs/try")
 
 
 @_command("study", "run one of the paper's studies; a table and a picture into <out_dir>/studies/NAME",
           _study_args)
 def _study(args: argparse.Namespace) -> None:
-    from mocap_hmr.config import DEFAULT_CONFIG
     from mocap_hmr.studies import STUDIES, run_study
     from mocap_hmr.studies.settings import load_study_config
 
-    if args.config is None and not DEFAULT_CONFIG.is_file():
-        raise MocapHMRError(f"no --config given and the default preset {DEFAULT_CONFIG} is not there "
-                            "(a non-editable install): pass --config FILE")
-    cfg = load_study_config(args.config or DEFAULT_CONFIG, args.overrides)
+    cfg = _preset(args, load_study_config)
     for name in STUDIES if args.name == "all" else [args.name]:
         out = run_study(name, cfg)
         print(out.summary)

@@ -42,6 +42,18 @@ def tiny_corpus(tiny_body_dir, tmp_path_factory):
     patch.undo()
 
 
+@pytest.fixture(scope="module")
+def tiny_body(tiny_body_dir, tmp_path_factory):
+    """The tiny body as a BodyModel, with $MOCAP_HMR_CACHE set to a fresh folder of the test
+    module for as long as the module runs (the embedded sets are cached there)."""
+    from mocap_hmr.body import BodyModel
+
+    patch = pytest.MonkeyPatch()
+    patch.setenv("MOCAP_HMR_CACHE", str(tmp_path_factory.mktemp("cache")))
+    yield BodyModel(tiny_body_dir)
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def jittered_posebert():
     """A small PoseBERT with every weight moved off its initial value (so it does not simply

@@ -28,7 +28,9 @@ def run(tiny_corpus, out_dir: Path, compile: bool) -> Path:
     body_dir, index = tiny_corpus
     items = {"out_dir": out_dir, "device": "cpu", "body.model_path": body_dir, "motion.index": index,
              "tensorboard": False, "render.image_size": 32, "render.backend": "torch",
-             "mocap_spin.backbone": "tiny", "stand_in_spin.enabled": False, "stand_in_spin.images": 16, "mocap_spin.batch_size": 4, "mocap_spin.iterations": 2,
+             "mocap_spin.backbone": "tiny",
+             "stand_in_spin.enabled": False, "stand_in_spin.images": 16,
+             "mocap_spin.batch_size": 4, "mocap_spin.iterations": 2,
              "mocap_spin.trainable": "all", "mocap_spin.lr": 1e-3, "mocap_spin.log_every": 1,
              "posebert.dim": 32, "posebert.depth": 2, "posebert.heads": 2, "posebert.window": 8,
              "posebert.batch_size": 8, "posebert.iterations": 2, "posebert.log_every": 1,

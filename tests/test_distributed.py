@@ -46,7 +46,8 @@ def quiet(message: str) -> None:
 def overrides(tiny_corpus, out_dir, **extra) -> list[str]:
     body_dir, index = tiny_corpus
     items = {"out_dir": out_dir, "device": "cpu", "body.model_path": body_dir, "motion.index": index,
-             "render.image_size": 32, "render.backend": "torch", "mocap_spin.backbone": "tiny", "stand_in_spin.enabled": False, "stand_in_spin.images": 16,
+             "render.image_size": 32, "render.backend": "torch", "mocap_spin.backbone": "tiny",
+             "stand_in_spin.enabled": False, "stand_in_spin.images": 16,
              "mocap_spin.trainable": "bn", "mocap_spin.batch_size": 4, "mocap_spin.iterations": 2,
              "mocap_spin.log_every": 1,
              "posebert.dim": 32, "posebert.depth": 2, "posebert.heads": 2, "posebert.window": 8,

@@ -5,7 +5,6 @@ and denoising corruptions that are what they claim (noise std, mirror-swaps, dro
 import pytest
 import torch
 
-from mocap_hmr.body import BodyModel
 from mocap_hmr.body.joint_maps import SMPL_JOINT_NAMES
 from mocap_hmr.config import load_config
 from mocap_hmr.data.default_corpus import DEFAULT_SEED, default_motion_index
@@ -38,11 +37,8 @@ QUIET = {"log": lambda message: None}
 
 
 @pytest.fixture(scope="module")
-def body(tiny_body_dir, tmp_path_factory):
-    patch = pytest.MonkeyPatch()
-    patch.setenv("MOCAP_HMR_CACHE", str(tmp_path_factory.mktemp("cache")))
-    yield BodyModel(tiny_body_dir)
-    patch.undo()
+def body(tiny_body):
+    return tiny_body
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,8 @@ from mocap_hmr.models.hmr import HMR
 from mocap_hmr.training.runner import train
 
 PAPER = Path(__file__).parents[1] / "configs" / "paper.yaml"
-TINY = {"device": "cpu", "render.image_size": 32, "render.backend": "torch", "mocap_spin.backbone": "tiny", "stand_in_spin.enabled": False, "stand_in_spin.images": 16,
+TINY = {"device": "cpu", "render.image_size": 32, "render.backend": "torch", "mocap_spin.backbone": "tiny",
+        "stand_in_spin.enabled": False, "stand_in_spin.images": 16,
         "mocap_spin.batch_size": 8, "mocap_spin.iterations": 4, "mocap_spin.real_workers": 0,
         "mocap_spin.log_every": 1, "mocap_spin.checkpoint_every": 4, "mocap_spin.picture_every": 100,
         "posebert.dim": 32, "posebert.depth": 2, "posebert.heads": 2, "posebert.batch_size": 8,

@@ -9,7 +9,6 @@ import math
 import pytest
 import torch
 
-from mocap_hmr.body import BodyModel
 from mocap_hmr.config import load_config
 from mocap_hmr.data.embedded_world import PHOTO_CAMERAS, REAL_FAMILIES, only_families, real_motion_index
 from mocap_hmr.data.motion_index import load_index
@@ -27,11 +26,8 @@ SIZE = 32
 
 
 @pytest.fixture(scope="module")
-def body(tiny_body_dir, tmp_path_factory):
-    patch = pytest.MonkeyPatch()
-    patch.setenv("MOCAP_HMR_CACHE", str(tmp_path_factory.mktemp("cache")))
-    yield BodyModel(tiny_body_dir)
-    patch.undo()
+def body(tiny_body):
+    return tiny_body
 
 
 def _cfg(tiny_body_dir, tmp_path, **extra):

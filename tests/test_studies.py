@@ -32,7 +32,9 @@ def overrides(setup, **changes):
     body_dir, index, out = setup
     items = {"out_dir": str(out), "device": "cpu", "body.model_path": str(body_dir), "motion.index": str(index),
              "render.image_size": 32, "render.backend": "torch", "render.texture_size": 32,
-             "mocap_spin.backbone": "tiny", "stand_in_spin.enabled": False, "stand_in_spin.images": 16, "mocap_spin.batch_size": 4, "mocap_spin.lr_milestones": "[]",
+             "mocap_spin.backbone": "tiny",
+             "stand_in_spin.enabled": False, "stand_in_spin.images": 16,
+             "mocap_spin.batch_size": 4, "mocap_spin.lr_milestones": "[]",
              "posebert.enabled": False, "eval.image_samples": 8, "eval.batch_size": 8,
              "study.start_steps": 2, "study.steps": 2, **changes}
     return [f"{k}={v}" for k, v in items.items()]

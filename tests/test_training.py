@@ -25,7 +25,8 @@ HAS_TENSORBOARD = importlib.util.find_spec("tensorboard") is not None  # the opt
 def config(tiny_corpus, out_dir, **overrides):
     body_dir, index = tiny_corpus
     items = {"out_dir": str(out_dir), "device": "cpu", "body.model_path": str(body_dir), "motion.index": str(index),
-             "render.image_size": 32, "render.backend": "torch", "mocap_spin.backbone": "tiny", "stand_in_spin.enabled": False, "stand_in_spin.images": 16,
+             "render.image_size": 32, "render.backend": "torch", "mocap_spin.backbone": "tiny",
+             "stand_in_spin.enabled": False, "stand_in_spin.images": 16,
              "mocap_spin.batch_size": 4, "mocap_spin.iterations": 4, "mocap_spin.trainable": "all",
              "mocap_spin.lr": 1e-3, "mocap_spin.log_every": 1, "mocap_spin.picture_every": 100,
              "mocap_spin.checkpoint_every": 2, "posebert.enabled": False, "posebert.dim": 32, "posebert.depth": 2,
