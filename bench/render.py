@@ -30,7 +30,7 @@ def backends(device: torch.device) -> list[str]:
 def render_ms(renderer, batch: int, device: torch.device, repeats: int, warmup: int = 5) -> float:
     """Median milliseconds of one whole batch (``renderer.render``)."""
     g = torch.Generator(device=device).manual_seed(0)
-    return measure_ms(lambda: renderer.render(batch, g), device, repeats, warmup)
+    return measure_ms(lambda: renderer.sample(batch, g), device, repeats, warmup)
 
 
 def stage_times(renderer, batch: int, device: torch.device, repeats: int, warmup: int = 5) -> dict[str, float]:

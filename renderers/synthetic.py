@@ -78,7 +78,7 @@ class SyntheticRenderer:
         self.vt = torch.as_tensor(body.uv[0], dtype=torch.float32, device=device)
         self.ft = torch.as_tensor(body.uv[1], dtype=torch.long, device=device)
 
-    def render(self, n: int, generator: torch.Generator) -> CropBatch:
+    def sample(self, n: int, generator: torch.Generator) -> CropBatch:
         """A batch of ``n`` random renderings."""
         frames = self.poses.sample(n, generator)
         cams = self.cameras.sample(n, generator)

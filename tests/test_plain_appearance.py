@@ -35,7 +35,7 @@ def test_grey_body_over_black(tiny_body_dir, tmp_path):
     renderer = build_renderer(body, index, image_size=32, backend="torch", augment=False, texture_size=32)
     renderer.textures = grey_textures()
     renderer.backgrounds = SolidBackgrounds(32)
-    batch = renderer.render(4, torch.Generator().manual_seed(0))
+    batch = renderer.sample(4, torch.Generator().manual_seed(0))
     images = denormalize_images(batch.images)
     outside = batch.masks.expand_as(images) == 0
     assert images[outside].abs().max() < 1e-5  # black background

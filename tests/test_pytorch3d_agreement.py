@@ -162,7 +162,7 @@ def test_synthetic_batches_agree(tiny_parts):
     batches = {}
     for backend in ("torch", "pytorch3d"):
         renderer = build_renderer(body, index, image_size=64, backend=backend)
-        batches[backend] = renderer.render(8, torch.Generator().manual_seed(3))
+        batches[backend] = renderer.sample(8, torch.Generator().manual_seed(3))
     a, b = batches["torch"], batches["pytorch3d"]
     assert torch.equal(a.joints2d[..., :2], b.joints2d[..., :2])
     assert torch.equal(a.joints2d[..., 2], b.joints2d[..., 2])

@@ -261,8 +261,8 @@ class _HalfWithoutTargets:
     def __init__(self, source):
         self.source = source
 
-    def render(self, n, generator):
-        batch = self.source.render(n, generator)
+    def sample(self, n, generator):
+        batch = self.source.sample(n, generator)
         batch.has_smpl = torch.arange(n) % 2 == 0
         batch.pose[~batch.has_smpl], batch.betas[~batch.has_smpl] = 0.0, 0.0
         return batch

@@ -316,7 +316,7 @@ def real_domain_set(body: BodyModel, image_size: int, n: int, split: str = "trai
         chunks = []
         for first in progress(range(0, n, RENDER_BATCH), -(-n // RENDER_BATCH),
                               f"rendering the embedded real domain ({split})", unit="batches"):
-            batch = renderer.render(min(RENDER_BATCH, n - first), generator)
+            batch = renderer.sample(min(RENDER_BATCH, n - first), generator)
             images = (denormalize_images(batch.images) * 255).round().to(torch.uint8)
             chunks.append({f.name: _numpy(images if f.name == "images" else getattr(batch, f.name))
                            for f in fields(CropBatch)})

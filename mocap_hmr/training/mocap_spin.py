@@ -1,7 +1,7 @@
 """The MoCap-SPIN step: a batch mixing rendered crops with real ones, SPIN's losses,
 batch-norm-only (by default) updates of HMR.
 
-Both halves come as ``CropBatch``-shaped batches from a ``render(n, generator)``
+Both halves come as ``CropBatch``-shaped batches from a ``sample(n, generator)``
 source: the on-the-fly renderer for the synthetic half; for the real half, SPIN's datasets
 (``mocap_hmr.data.real_stream``) when configured, else a *reference-domain* renderer (see
 ``training.runner.build_streams``) so that a run without licensed data still mixes two
@@ -111,12 +111,12 @@ class MocapSpinTrainer:
         with torch.no_grad():  # targets and images need no gradient
             if not self.paired:
                 with self.phase("render"):
-                    rendered = self.synthetic.render(self.n_synthetic, generator) if self.n_synthetic else None
+                    rendered = self.synthetic.sample(self.n_synthetic, generator) if self.n_synthetic else None
                 with self.phase("real data"):
-                    real = self.real.render(n_real, generator) if n_real else None
+                    real = self.real.sample(n_real, generator) if n_real else None
                 return concat_batches([rendered, real])
             with self.phase("real data"):
-                real = self.real.render(n_real, generator)
+                real = self.real.sample(n_real, generator)
             with self.phase("render"):
                 rendered = self._paired_renderings(real, generator)
             return concat_batches([rendered, real])

@@ -90,7 +90,7 @@ def save_render_preview(renderer, out_png: str | Path, seed: int = 0, views: int
     labels = ["one pose,\nmany views"] + [""] * (len(rows) - 1)
     points: list = [None] * len(rows)
     if crops:
-        batch = renderer.render(crops, generator)
+        batch = renderer.sample(crops, generator)
         rows.append(pictures(batch.images))
         labels.append("training\ncrops, 2D\njoints")
         points.append(joint_pixels(batch))
