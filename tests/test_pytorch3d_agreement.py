@@ -107,7 +107,7 @@ def training_scenes(body, index, size, n, seed):
     n random training crops (Tait-Bryan cameras, crops off the body centre, upper-body cuts)."""
     renderer = build_renderer(body, index, image_size=size, backend="torch", augment=False)
     g = torch.Generator().manual_seed(seed)
-    frames, cams = renderer.poses.sample(n, g), renderer.cameras.sample(n, g)
+    frames, cams = renderer.poses.sample(n, g), renderer.views(n, g)
     scene = renderer.place(frames["pose"], frames["betas"], cams["R"], cams["focal"], g)
     return scene.verts, scene.focal, scene.principal
 

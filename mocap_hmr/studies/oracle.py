@@ -69,7 +69,7 @@ class OracleSource:
         pose = self.scenes.pose[pick].clone()
         if self.level < ORACLE_LEVELS.index("orientation"):
             pose[:, 0] = self.poses.sample(n, generator)["pose"][:, 0]
-        cams = self.renderer.cameras.sample(n, generator)
+        cams = self.renderer.views(n, generator)
         return render_scenes(self.renderer, self.scenes, pick, generator, view=cams["R"], focal=cams["focal"],
                              pose=pose)
 

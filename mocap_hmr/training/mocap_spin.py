@@ -22,7 +22,7 @@ from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.data.real_stream import RealImageStream
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix
-from mocap_hmr.geometry.cameras import FLIP, project_spin
+from mocap_hmr.geometry.cameras import project_spin
 from mocap_hmr.losses import (
     GT_JOINTS,
     SpinLossWeights,
@@ -98,7 +98,6 @@ class MocapSpinTrainer:
                                 f"{cfg.batch_size})")
         self.last_batch = self.last_output = None
         self.phase = profiler_label
-        self.flip = FLIP.to(device)
         self.autocast = autocast_dtype(cfg.precision, device)
         # channels_last: convolutions' fast layout on recent GPUs and on CPUs (oneDNN; docs/benchmarks.md)
         self.model = self.model.to(memory_format=torch.channels_last)
@@ -122,20 +121,9 @@ class MocapSpinTrainer:
             return concat_batches([rendered, real])
 
     def _paired_renderings(self, real: CropBatch, generator: torch.Generator) -> CropBatch:
-        """One rendering per real sample: its SMPL target (root in the camera frame) as that
-        camera sees it where it has one (ground truth or a valid fit); elsewhere a pose of
-        the motion corpus from a sampled viewpoint, so that nothing without a target is
-        rendered as ground truth."""
-        n = len(real.pose)
-        cams = self.synthetic.cameras.sample(n, generator)
-        paired = real.has_smpl
-        pose, betas = real.pose.clone(), real.betas.clone()
-        view = torch.where(paired[:, None, None], self.flip.expand(n, 3, 3), cams["R"])  # FLIP @ FLIP: no turn
-        unpaired = int((~paired).sum())
-        if unpaired:
-            frames = self.synthetic.poses.sample(unpaired, generator)
-            pose[~paired], betas[~paired] = frames["pose"], frames["betas"]
-        return self.synthetic.render_views(pose, betas, view, cams["focal"], generator)
+        """One rendering per real sample: its SMPL target as that camera sees it where it has
+        one (ground truth or a valid fit), elsewhere a corpus pose (``render_targets``)."""
+        return self.synthetic.render_targets(real.pose, real.betas, real.has_smpl, generator)
 
     def losses(self, batch: CropBatch) -> dict[str, torch.Tensor]:
         """SPIN's loss terms and their weighted total for a batch."""

@@ -68,7 +68,7 @@ from mocap_hmr.training.run_folder import check_run_folder, claim_run_folder, io
 from mocap_hmr.training.stand_in_spin import CropSet, stand_in_spin
 from mocap_hmr.training.tensorboard import open_event_writer
 from mocap_hmr.vis.grids import overlay_picture
-from renderers.build import build_renderer
+from renderers.build import renderer_from_config
 
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
@@ -84,9 +84,7 @@ def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=pr
     renderings the stand-in SPIN trained on) -- synthetic, and said so. ``index``: the motion
     corpus already on ``device`` (else loaded)."""
     motion_index = index or load_motion(cfg, device, log)
-    synthetic = build_renderer(body, motion_index, textures=cfg.render.textures, augment=cfg.render.augment,
-                               image_size=cfg.render.image_size, backend=cfg.render.backend, device=device,
-                               backgrounds=cfg.render.backgrounds, texture_size=cfg.render.texture_size)
+    synthetic = renderer_from_config(cfg.render, body, motion_index, device)
     spin = cfg.mocap_spin
     if spin.real:
         datasets = [SpinDataset(d.npz, d.images, size=cfg.render.image_size, augment=SpinAugment(), seed=cfg.seed,
