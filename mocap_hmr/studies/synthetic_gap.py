@@ -31,7 +31,7 @@ from mocap_hmr.studies.rerender import StoredScenes, render_scenes, stored_scene
 from mocap_hmr.studies.scores import paired_delta
 from mocap_hmr.studies.tables import EMBEDDED, Column, write_table
 from mocap_hmr.studies.variants import StudyContext, StudyOutput, evaluate_models, starting_model
-from mocap_hmr.training.runner import FINAL_MODEL
+from mocap_hmr.training.mocap_spin import FINAL_MODEL
 from mocap_hmr.vis.charts import bar_chart
 from mocap_hmr.vis.figure import save_png
 from mocap_hmr.vis.grids import appearance_rows
