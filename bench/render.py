@@ -28,21 +28,21 @@ def backends(device: torch.device) -> list[str]:
 
 
 def render_ms(renderer, batch: int, device: torch.device, repeats: int, warmup: int = 5) -> float:
-    """Median milliseconds of one whole batch (``renderer.render``)."""
+    """Median milliseconds of one whole batch (``renderer.sample``)."""
     g = torch.Generator(device=device).manual_seed(0)
-    return measure_ms(lambda: renderer.render(batch, g), device, repeats, warmup)
+    return measure_ms(lambda: renderer.sample(batch, g), device, repeats, warmup)
 
 
 def stage_times(renderer, batch: int, device: torch.device, repeats: int, warmup: int = 5) -> dict[str, float]:
     g = torch.Generator(device=device).manual_seed(0)
-    frames, cams = renderer.poses.sample(batch, g), renderer.cameras.sample(batch, g)
+    frames, cams = renderer.poses.sample(batch, g), renderer.views(batch, g)
     scene = renderer.place(frames["pose"], frames["betas"], cams["R"], cams["focal"], g)
     frags = rasterize(scene.verts, renderer.body.faces, renderer.size, scene.focal, scene.principal,
                       backend=renderer.backend)
     images, _ = renderer.shade(scene.verts, frags, g)
     with torch.no_grad():
         return {
-            "sampling": measure_ms(lambda: (renderer.poses.sample(batch, g), renderer.cameras.sample(batch, g)),
+            "sampling": measure_ms(lambda: (renderer.poses.sample(batch, g), renderer.views(batch, g)),
                                    device, repeats),
             "skinning+placement": measure_ms(
                 lambda: renderer.place(frames["pose"], frames["betas"], cams["R"], cams["focal"], g), device, repeats),

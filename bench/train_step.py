@@ -24,7 +24,7 @@ from mocap_hmr.body import BodyModel  # noqa: E402
 from mocap_hmr.body.standin import resolve_body_model  # noqa: E402
 from mocap_hmr.config import load_config  # noqa: E402
 from mocap_hmr.training.mocap_spin import PHASES, MocapSpinTrainer  # noqa: E402
-from mocap_hmr.training.runner import build_streams  # noqa: E402
+from mocap_hmr.training.runner import build_mocap_spin  # noqa: E402
 
 PAPER_SAMPLES_PER_S = 25.0  # the paper: 14k steps of 64 in about 10 h on a V100
 
@@ -34,8 +34,7 @@ def build_trainer(device: torch.device, config_file: str | None = None, override
     ``train.py``: the schema's defaults, ``config_file``, then ``key=value`` overrides."""
     cfg = load_config(config_file, [f"device={device}", *overrides])
     body = BodyModel(resolve_body_model(None)).to(device)
-    synthetic, real = build_streams(cfg, body, device, log=lambda m: None)
-    return MocapSpinTrainer(cfg.mocap_spin, body, synthetic, real, device, log=lambda m: None)
+    return build_mocap_spin(cfg, body, device, log=lambda m: None)
 
 
 def step_breakdown(trainer: MocapSpinTrainer, device: torch.device, repeats: int, warmup: int = 1) -> dict[str, float]:

@@ -78,17 +78,39 @@ class SyntheticRenderer:
         self.vt = torch.as_tensor(body.uv[0], dtype=torch.float32, device=device)
         self.ft = torch.as_tensor(body.uv[1], dtype=torch.long, device=device)
 
-    def render(self, n: int, generator: torch.Generator) -> CropBatch:
+    def sample(self, n: int, generator: torch.Generator) -> CropBatch:
         """A batch of ``n`` random renderings."""
         frames = self.poses.sample(n, generator)
-        cams = self.cameras.sample(n, generator)
+        cams = self.views(n, generator)
         return self.render_views(frames["pose"], frames["betas"], cams["R"], cams["focal"], generator)
 
+    def views(self, n: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
+        """``n`` viewpoints as this renderer draws them (``CameraSampler.sample``'s dict)."""
+        return self.cameras.sample(n, generator)
+
+    def render_targets(self, pose: torch.Tensor, betas: torch.Tensor, has_target: torch.Tensor,
+                       generator: torch.Generator) -> CropBatch:
+        """One rendering per target: pose (n, 24, 3) with its root in the camera frame and betas
+        (n, 10), as that camera sees them, where ``has_target`` (n,); elsewhere a pose of the
+        motion corpus from a drawn viewpoint, so that nothing without a target is rendered as
+        ground truth."""
+        n = len(pose)
+        cams = self.views(n, generator)
+        pose, betas = pose.clone(), betas.clone()
+        flip = FLIP.to(cams["R"])
+        view = torch.where(has_target[:, None, None], flip.expand(n, 3, 3), cams["R"])  # FLIP @ FLIP: no turn
+        missing = int((~has_target).sum())
+        if missing:
+            frames = self.poses.sample(missing, generator)
+            pose[~has_target], betas[~has_target] = frames["pose"], frames["betas"]
+        return self.render_views(pose, betas, view, cams["focal"], generator)
+
     def render_views(self, pose: torch.Tensor, betas: torch.Tensor, view: torch.Tensor, focal: torch.Tensor,
-                     generator: torch.Generator) -> CropBatch:
+                     generator: torch.Generator, crops: CropSampler | None = None) -> CropBatch:
         """pose (n, 24, 3) Y-up world; betas (n, 10); view (n, 3, 3) view rotations; focal (n,)
-        in units of the image size. Crops, textures, lights and backgrounds are drawn here."""
-        scene = self.place(pose, betas, view, focal, generator)
+        in units of the image size. Crops (from ``crops`` where given, else the renderer's),
+        textures, lights and backgrounds are drawn here."""
+        scene = self.place(pose, betas, view, focal, generator, crops)
         frags = rasterize(scene.verts, self.body.faces, self.size, scene.focal, scene.principal, backend=self.backend)
         images, masks = self.shade(scene.verts, frags, generator)
         if self.augment is not None:
@@ -105,8 +127,9 @@ class SyntheticRenderer:
         )
 
     def place(self, pose: torch.Tensor, betas: torch.Tensor, view: torch.Tensor, focal: torch.Tensor,
-              generator: torch.Generator) -> Scene:
-        """Skin the bodies, put them in front of the cameras and choose the crops."""
+              generator: torch.Generator, crops: CropSampler | None = None) -> Scene:
+        """Skin the bodies, put them in front of the cameras and choose the crops (with ``crops``
+        where given, else the renderer's)."""
         n, size = pose.shape[0], self.size
         out = self.body(pose, betas)
         to_cam = FLIP.to(view) @ view  # (n, 3, 3) world -> OpenCV camera axes
@@ -117,7 +140,7 @@ class SyntheticRenderer:
         # the crop: a box around the projected joints of a virtual image of size S
         f_img = (focal * size)[:, None].expand(n, 2)
         c_img = torch.full((n, 2), size / 2, device=pose.device)
-        box = self.crops.sample(project(smpl_joints, f_img, c_img), generator)
+        box = (crops or self.crops).sample(project(smpl_joints, f_img, c_img), generator)
         zoom = size / box["size"][:, None]
         root = matrix_to_axis_angle(to_cam @ axis_angle_to_matrix(pose[:, 0]))
         pelvis = out.joints[:, :1]  # (n, 1, 3): the root joint, which its own rotation does not move

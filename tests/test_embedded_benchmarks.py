@@ -153,7 +153,7 @@ def test_the_real_half_is_the_real_domain_not_the_mocap_look(body, tiny_body_dir
     test_look = image_test_set(body, image_size=32, n=8, seed=5, **QUIET).meta["appearance"]
     assert test_look["clothed"] == 0.0 and test_look["augment"] is False
     assert renderer_appearance(synthetic)["clothed"] != test_look["clothed"]
-    batch = real.render(4, torch.Generator().manual_seed(0))
+    batch = real.sample(4, torch.Generator().manual_seed(0))
     assert batch.images.shape == (4, 3, 32, 32) and batch.has_smpl.all()
 
 

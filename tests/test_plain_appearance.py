@@ -2,13 +2,16 @@
 
 import pytest
 import torch
+from omegaconf import OmegaConf
 
 from mocap_hmr.body import BodyModel
 from mocap_hmr.data.default_corpus import default_motion_index
 from mocap_hmr.data.motion_index import load_index
 from mocap_hmr.imageio import denormalize_images
-from renderers.build import build_renderer
+from renderers.build import build_renderer, renderer_from_config
 from renderers.plain import GREY, NoiseBackgrounds, SolidBackgrounds, grey_textures
+from samplers.cameras import CameraSampler
+from samplers.crops import CropSampler
 
 
 def test_solid_backgrounds_are_one_colour_and_draw_nothing():
@@ -32,10 +35,9 @@ def test_noise_backgrounds_are_seeded_uniform_pixels():
 def test_grey_body_over_black(tiny_body_dir, tmp_path):
     body = BodyModel(tiny_body_dir)
     index = load_index(default_motion_index(minutes=0.2, root=tmp_path / "motion", log=lambda m: None))
-    renderer = build_renderer(body, index, image_size=32, backend="torch", augment=False, texture_size=32)
-    renderer.textures = grey_textures()
-    renderer.backgrounds = SolidBackgrounds(32)
-    batch = renderer.render(4, torch.Generator().manual_seed(0))
+    renderer = build_renderer(body, index, image_size=32, backend="torch", augment=False, texture_size=32,
+                              textures=grey_textures(), backgrounds=SolidBackgrounds)
+    batch = renderer.sample(4, torch.Generator().manual_seed(0))
     images = denormalize_images(batch.images)
     outside = batch.masks.expand_as(images) == 0
     assert images[outside].abs().max() < 1e-5  # black background
@@ -45,3 +47,16 @@ def test_grey_body_over_black(tiny_body_dir, tmp_path):
     assert inside[:, 0].max() <= GREY * 1.4 + 1e-4 and inside[:, 0].std() > 0.01  # shaded, not flat
     with pytest.raises(ValueError, match="grey must be in"):
         grey_textures(1.5)
+
+
+def test_the_renderer_is_built_from_its_parts(tiny_body_dir, tmp_path):
+    body = BodyModel(tiny_body_dir)
+    index = load_index(default_motion_index(minutes=0.2, root=tmp_path / "motion", log=lambda m: None))
+    cameras, crops = CameraSampler(yaw=30.0), CropSampler(upper_body=0.0)
+    render = OmegaConf.create({"image_size": 32, "backend": "torch", "textures": None, "backgrounds": None,
+                               "texture_size": 32, "augment": True})
+    renderer = renderer_from_config(render, body, index, "cpu", cameras=cameras, crops=crops,
+                                    backgrounds=NoiseBackgrounds, augment=False)
+    assert renderer.cameras is cameras and renderer.crops is crops and renderer.augment is None
+    assert renderer.size == 32 and isinstance(renderer.backgrounds, NoiseBackgrounds)
+    assert renderer.backgrounds.size == 32 and renderer.textures.size == 32

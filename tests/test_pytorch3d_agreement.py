@@ -107,7 +107,7 @@ def training_scenes(body, index, size, n, seed):
     n random training crops (Tait-Bryan cameras, crops off the body centre, upper-body cuts)."""
     renderer = build_renderer(body, index, image_size=size, backend="torch", augment=False)
     g = torch.Generator().manual_seed(seed)
-    frames, cams = renderer.poses.sample(n, g), renderer.cameras.sample(n, g)
+    frames, cams = renderer.poses.sample(n, g), renderer.views(n, g)
     scene = renderer.place(frames["pose"], frames["betas"], cams["R"], cams["focal"], g)
     return scene.verts, scene.focal, scene.principal
 
@@ -162,7 +162,7 @@ def test_synthetic_batches_agree(tiny_parts):
     batches = {}
     for backend in ("torch", "pytorch3d"):
         renderer = build_renderer(body, index, image_size=64, backend=backend)
-        batches[backend] = renderer.render(8, torch.Generator().manual_seed(3))
+        batches[backend] = renderer.sample(8, torch.Generator().manual_seed(3))
     a, b = batches["torch"], batches["pytorch3d"]
     assert torch.equal(a.joints2d[..., :2], b.joints2d[..., :2])
     assert torch.equal(a.joints2d[..., 2], b.joints2d[..., 2])

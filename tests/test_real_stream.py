@@ -46,10 +46,10 @@ def test_spin_partition():
 def test_batches_follow_the_shares():
     stream = RealImageStream([Numbered(0, 50), Numbered(1, 5000)], 100, torch.device("cpu"), workers=0,
                              shares=[0.5, 0.5])
-    drawn = torch.tensor([i for _ in range(10) for i in ids(stream.render(100))])
+    drawn = torch.tensor([i for _ in range(10) for i in ids(stream.sample(100))])
     assert abs((drawn < 1000).float().mean().item() - 0.5) < 0.06  # the small dataset fills half, not 1%
     uniform = RealImageStream([Numbered(0, 50), Numbered(1, 4950)], 100, torch.device("cpu"), workers=0)
-    first_epoch = [i for _ in range(50) for i in ids(uniform.render(100))]
+    first_epoch = [i for _ in range(50) for i in ids(uniform.sample(100))]
     assert sorted(first_epoch) == list(range(50)) + list(range(1000, 5950))  # a shuffle of the union
 
 
@@ -60,12 +60,12 @@ def test_resumed_stream_reads_the_same_batches(shares):
                                shares=shares)
 
     straight = stream()
-    expected = [(ids(b), b.betas[:, 0].tolist()) for b in (straight.render(4) for _ in range(8))]  # 3 per epoch
+    expected = [(ids(b), b.betas[:, 0].tolist()) for b in (straight.sample(4) for _ in range(8))]  # 3 per epoch
     first = stream()
-    got = [(ids(b), b.betas[:, 0].tolist()) for b in (first.render(4) for _ in range(4))]
+    got = [(ids(b), b.betas[:, 0].tolist()) for b in (first.sample(4) for _ in range(4))]
     resumed = stream()
     resumed.load_state_dict(first.state_dict())
-    got += [(ids(b), b.betas[:, 0].tolist()) for b in (resumed.render(4) for _ in range(4))]
+    got += [(ids(b), b.betas[:, 0].tolist()) for b in (resumed.sample(4) for _ in range(4))]
     assert got == expected
     assert [epochs[0] for _, epochs in expected] == [0, 0, 0, 1, 1, 1, 2, 2]
     assert expected[0][0] != expected[3][0]  # each epoch is a new order
@@ -75,7 +75,7 @@ def test_too_few_samples_and_wrong_batch_size():
     with pytest.raises(DatasetError, match="3 samples in all, fewer than the real half of a batch \\(4\\)"):
         RealImageStream([Numbered(0, 3)], 4, torch.device("cpu"), workers=0)
     with pytest.raises(ValueError, match="batches of 4, not 2"):
-        RealImageStream([Numbered(0, 8)], 4, torch.device("cpu"), workers=0).render(2)
+        RealImageStream([Numbered(0, 8)], 4, torch.device("cpu"), workers=0).sample(2)
 
 
 def test_processes_deal_out_each_epoch_and_resume_with_another_count():
@@ -84,16 +84,16 @@ def test_processes_deal_out_each_epoch_and_resume_with_another_count():
                                world_size=world_size)
 
     one = stream()
-    single = [ids(one.render(3)) for _ in range(4)]  # epoch 0: 4 batches of 3 (one sample left over)
+    single = [ids(one.sample(3)) for _ in range(4)]  # epoch 0: 4 batches of 3 (one sample left over)
     ranks = [stream(r, 2) for r in range(2)]
-    dealt = [[ids(s.render(3)) for _ in range(2)] for s in ranks]
+    dealt = [[ids(s.sample(3)) for _ in range(2)] for s in ranks]
     assert dealt == [[single[0], single[2]], [single[1], single[3]]]  # in turn: no sample read twice
-    assert [ids(s.render(3)) for s in ranks][0] != single[0]  # both roll over into epoch 1 together
+    assert [ids(s.sample(3)) for s in ranks][0] != single[0]  # both roll over into epoch 1 together
     half = stream(0, 2)
-    half.render(3)
+    half.sample(3)
     assert half.state_dict() == {"epoch": 0, "batch": 2}  # batches read by both processes
     resumed = stream()
     resumed.load_state_dict(half.state_dict())
-    assert [ids(resumed.render(3)) for _ in range(2)] == single[2:]
+    assert [ids(resumed.sample(3)) for _ in range(2)] == single[2:]
     with pytest.raises(DatasetError, match="fewer than the real half of a batch \\(3\\) on each of 5 processes"):
         stream(0, 5)

@@ -105,7 +105,7 @@ def test_an_undecodable_image_is_one_line_with_or_without_workers(tmp_path, work
     write_dataset(tmp_path, n=4)
     (tmp_path / "images" / "im2.png").write_bytes(b"broken")
     with pytest.raises(DatasetError) as caught:
-        _stream(tmp_path, workers).render(4)
+        _stream(tmp_path, workers).sample(4)
     message = str(caught.value)
     assert "\n" not in message and "worker" not in message
     assert message.startswith(f"{tmp_path / 'data.npz'}: sample 2: {tmp_path / 'images' / 'im2.png'}: cannot be "
@@ -124,7 +124,7 @@ def test_skip_bad_skips_and_counts_missing_and_undecodable_images(tmp_path, work
     assert messages == [f"{tmp_path / 'data.npz'}: 1 of 6 images are not in {tmp_path / 'images'} "
                         "(first: im1.png); skipped"]
     for _ in range(3):  # one epoch of the 5 present samples is one batch; three epochs
-        assert stream.render(4).images.shape == (4, 3, 32, 32)
+        assert stream.sample(4).images.shape == (4, 3, 32, 32)
     skipped = messages[1:]
     assert len(skipped) == 2 and all(m.startswith("mocap_spin.skip_bad: skipped ") for m in skipped)
     assert {"im2.png" in m for m in skipped} == {True, False} and skipped[-1].endswith("(2 unreadable image(s) so far)")

@@ -67,7 +67,7 @@ def test_translation_and_error_of_an_exact_fit(body):
 
 def test_fits_supervise_a_dataset_without_pose_only_where_valid(tmp_path, body):
     real, fits = stream(tmp_path, body, wrong_fits=(2,))
-    batch = in_dataset_order(real, real.render(4))
+    batch = in_dataset_order(real, real.sample(4))
     assert batch.has_smpl.tolist() == [True, True, False, True]
     np.testing.assert_allclose(rodrigues(batch.pose[[0, 1, 3]].double().numpy()),  # the same rotations
                                rodrigues(fits[[0, 1, 3], :72].reshape(-1, 24, 3).astype(np.float64)), atol=1e-5)
@@ -83,13 +83,13 @@ def test_fits_supervise_a_dataset_without_pose_only_where_valid(tmp_path, body):
     assert pose.item() == pytest.approx(expected_pose, rel=1e-5)
     assert betas.item() == pytest.approx(expected_betas, rel=1e-5)
     without, _ = stream(tmp_path / "no_fits", body, fits=False)
-    assert not without.render(4).has_smpl.any()  # keypoints only: nothing else to supervise with
+    assert not without.sample(4).has_smpl.any()  # keypoints only: nothing else to supervise with
 
 
 def test_fits_follow_flips_and_rotations(tmp_path, body):
     augment = SpinAugment(flip=0.5, rotation_probability=1.0, pixel_noise=0.0)
     real, _ = stream(tmp_path, body, augment=augment, n=6)
-    assert real.render(6).has_smpl.all()  # each augmented fit still explains its augmented keypoints
+    assert real.sample(6).has_smpl.all()  # each augmented fit still explains its augmented keypoints
 
 
 def test_extreme_betas_become_zero(tmp_path, body):

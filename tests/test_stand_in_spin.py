@@ -78,7 +78,7 @@ def test_mean_pose_is_each_joints_nearest_rotation_to_the_mean_matrix():
 
 def test_crop_set_draws_its_own_samples_with_replacement(body):
     crops = real_domain_set(body, SIZE, 8, "train", **QUIET)
-    batch = CropSet(crops, torch.device("cpu")).render(20, torch.Generator().manual_seed(0))
+    batch = CropSet(crops, torch.device("cpu")).sample(20, torch.Generator().manual_seed(0))
     assert batch.images.shape[0] == 20
     match = (batch.pose[:, None] == crops.pose[None]).flatten(2).all(-1)  # (20, 8)
     assert match.any(1).all() and len(torch.unique(match.float().argmax(1))) < 20 + 1

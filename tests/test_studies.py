@@ -126,7 +126,7 @@ class _Counter:
     def __init__(self):
         self.calls = 0
 
-    def render(self, n, generator):
+    def sample(self, n, generator):
         self.calls += 1
         value = torch.rand(n, generator=generator)
         fields = {k: torch.zeros(n, 1) for k in CropBatch.__dataclass_fields__}
@@ -137,13 +137,13 @@ class _Counter:
 def test_shared_stream_replays_the_same_prefixes(budget):
     source = _Counter()
     stream = SharedStream(source, width=4, seed=5, device=torch.device("cpu"), budget_bytes=budget)
-    first = [stream.render(4).images for _ in range(3)]
+    first = [stream.sample(4).images for _ in range(3)]
     stream.rewind()
-    again = [stream.render(2).images for _ in range(3)]
+    again = [stream.sample(2).images for _ in range(3)]
     assert all(torch.equal(a[:2], b) for a, b in zip(first, again, strict=True))
     assert source.calls == (3 if budget else 6)  # replayed from memory, or rendered again from the seed
     with pytest.raises(ValueError, match="its batches have 4"):
-        stream.render(5)
+        stream.sample(5)
 
 
 def _result(method, values):

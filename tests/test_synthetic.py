@@ -31,7 +31,7 @@ def make(parts, **kw):
 
 
 def test_batch_fields(parts):
-    batch = make(parts).render(8, torch.Generator().manual_seed(0))
+    batch = make(parts).sample(8, torch.Generator().manual_seed(0))
     assert batch.images.shape == (8, 3, SIZE, SIZE) and torch.isfinite(batch.images).all()
     assert batch.masks.shape == (8, 1, SIZE, SIZE) and set(batch.masks.unique().tolist()) <= {0.0, 1.0}
     assert (batch.masks.mean((1, 2, 3)) > 0.03).all()  # every crop shows a body
@@ -42,7 +42,7 @@ def test_batch_fields(parts):
 
 
 def test_visible_joints_fall_inside_the_silhouette(parts):
-    batch = make(parts).render(16, torch.Generator().manual_seed(1))
+    batch = make(parts).sample(16, torch.Generator().manual_seed(1))
     grown = torch.nn.functional.max_pool2d(batch.masks, 3, stride=1, padding=1)[:, 0]  # one pixel of slack
     pixels = ((batch.joints2d[..., :2] + 1) * SIZE / 2).floor().long().clamp(0, SIZE - 1)
     on_body = grown[torch.arange(16)[:, None], pixels[..., 1], pixels[..., 0]]
@@ -52,7 +52,7 @@ def test_visible_joints_fall_inside_the_silhouette(parts):
 
 def test_joints_reproject_and_smpl_parameters_are_in_the_camera_frame(parts):
     body = parts[0]
-    batch = make(parts).render(8, torch.Generator().manual_seed(2))
+    batch = make(parts).sample(8, torch.Generator().manual_seed(2))
     pixels = project(batch.joints3d, batch.focal, batch.principal)
     torch.testing.assert_close(2 * pixels / SIZE - 1, batch.joints2d[..., :2])
     again = body(batch.pose, batch.betas).spin_joints + batch.cam_t[:, None]
@@ -66,7 +66,7 @@ def test_joints_reproject_and_smpl_parameters_are_in_the_camera_frame(parts):
 
 
 def test_upper_body_crops_hide_the_joints_below_the_cut(parts):
-    batch = make(parts, crops=CropSampler(upper_body=1.0)).render(32, torch.Generator().manual_seed(3))
+    batch = make(parts, crops=CropSampler(upper_body=1.0)).sample(32, torch.Generator().manual_seed(3))
     visible = batch.joints2d[..., 2] > 0
     knees = [i for i, n in enumerate(SPIN_JOINT_NAMES) if "Knee" in n]
     ankles = [i for i, n in enumerate(SPIN_JOINT_NAMES) if "Ankle" in n or "Heel" in n or "Toe" in n]
@@ -78,8 +78,8 @@ def test_upper_body_crops_hide_the_joints_below_the_cut(parts):
 
 
 def test_same_seed_same_batch(parts):
-    a = make(parts).render(4, torch.Generator().manual_seed(5))
-    b = make(parts).render(4, torch.Generator().manual_seed(5))
+    a = make(parts).sample(4, torch.Generator().manual_seed(5))
+    b = make(parts).sample(4, torch.Generator().manual_seed(5))
     assert torch.equal(a.images, b.images) and torch.equal(a.joints2d, b.joints2d)
 
 

@@ -13,7 +13,7 @@ from mocap_hmr.config import load_config
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.training.checkpointing import load_checkpoint
 from mocap_hmr.training.mocap_spin import MocapSpinTrainer
-from mocap_hmr.training.runner import build_streams, train
+from mocap_hmr.training.runner import build_mocap_spin, build_streams, train
 
 _spec = importlib.util.spec_from_file_location("train_script", Path(__file__).parents[1] / "train.py")
 train_script = importlib.util.module_from_spec(_spec)
@@ -38,9 +38,9 @@ def config(tiny_corpus, out_dir, **overrides):
 def test_loss_falls_when_overfitting_one_batch(tiny_corpus, tmp_path):
     cfg = config(tiny_corpus, tmp_path)
     body = BodyModel(cfg.body.model_path)
-    synthetic, real = build_streams(cfg, body, torch.device("cpu"), log=lambda m: None)
+    streams = build_streams(cfg, body, torch.device("cpu"), log=lambda m: None)
     torch.manual_seed(0)
-    trainer = MocapSpinTrainer(cfg.mocap_spin, body, synthetic, real, torch.device("cpu"), log=lambda m: None)
+    trainer = build_mocap_spin(cfg, body, torch.device("cpu"), log=lambda m: None, streams=streams)
     batch = trainer.batch(torch.Generator().manual_seed(0))
     trainer.model.eval()  # no dropout: a deterministic objective
     losses = []
@@ -126,8 +126,7 @@ def test_real_images_fill_the_real_half(tiny_corpus, tmp_path):
     cfg = config(tiny_corpus, tmp_path / "real", **{"mocap_spin.iterations": 2, "mocap_spin.real_workers": 0,
                                               "mocap_spin.real": real_arg})
     body = BodyModel(cfg.body.model_path)
-    synthetic, real = build_streams(cfg, body, torch.device("cpu"), log=lambda m: None)
-    trainer = MocapSpinTrainer(cfg.mocap_spin, body, synthetic, real, torch.device("cpu"), log=lambda m: None)
+    trainer = build_mocap_spin(cfg, body, torch.device("cpu"), log=lambda m: None)
     batch = trainer.batch(torch.Generator().manual_seed(0))
     assert batch.images.shape == (4, 3, 32, 32)
     assert batch.has_3d.tolist() == [True] * 4 and batch.masks[2:].sum() == 0  # real samples: no masks
@@ -169,8 +168,7 @@ def test_paired_renderings_and_feature_alignment(tiny_corpus, tmp_path):
                                                 "mocap_spin.feature_alignment.contrastive": 0.01,
                                                 "mocap_spin.feature_alignment.l2": 0.001})
     body = BodyModel(cfg.body.model_path)
-    synthetic, real = build_streams(cfg, body, torch.device("cpu"), log=lambda m: None)
-    trainer = MocapSpinTrainer(cfg.mocap_spin, body, synthetic, real, torch.device("cpu"), log=lambda m: None)
+    trainer = build_mocap_spin(cfg, body, torch.device("cpu"), log=lambda m: None)
     batch = trainer.batch(torch.Generator().manual_seed(0))
     # each rendering shows its real sample's pose and shape from the same viewpoint
     torch.testing.assert_close(batch.pose[:2], batch.pose[2:], atol=1e-5, rtol=0)
@@ -180,7 +178,7 @@ def test_paired_renderings_and_feature_alignment(tiny_corpus, tmp_path):
     with pytest.raises(MocapHMRError, match="synthetic_source=paired .* needs synthetic_fraction=0.5"):
         MocapSpinTrainer(config(tiny_corpus, tmp_path, **{"mocap_spin.synthetic_source": "paired",
                                                     "mocap_spin.synthetic_fraction": 0.25}).mocap_spin,
-                         body, synthetic, real, torch.device("cpu"), log=lambda m: None)
+                         body, trainer.synthetic, trainer.real, torch.device("cpu"), log=lambda m: None)
 
 
 def test_keypoint_posebert_trains_and_refines_keypoints(tiny_corpus, tmp_path):
@@ -262,8 +260,8 @@ class _HalfWithoutTargets:
     def __init__(self, source):
         self.source = source
 
-    def render(self, n, generator):
-        batch = self.source.render(n, generator)
+    def sample(self, n, generator):
+        batch = self.source.sample(n, generator)
         batch.has_smpl = torch.arange(n) % 2 == 0
         batch.pose[~batch.has_smpl], batch.betas[~batch.has_smpl] = 0.0, 0.0
         return batch
@@ -273,8 +271,8 @@ def test_paired_renders_nothing_without_a_target_as_ground_truth(tiny_corpus, tm
     cfg = config(tiny_corpus, tmp_path, **{"mocap_spin.synthetic_source": "paired", "mocap_spin.batch_size": 8})
     body = BodyModel(cfg.body.model_path)
     synthetic, real = build_streams(cfg, body, torch.device("cpu"), log=lambda m: None)
-    trainer = MocapSpinTrainer(cfg.mocap_spin, body, synthetic, _HalfWithoutTargets(real), torch.device("cpu"),
-                               log=lambda m: None)
+    trainer = build_mocap_spin(cfg, body, torch.device("cpu"), log=lambda m: None,
+                               streams=(synthetic, _HalfWithoutTargets(real)))
     batch = trainer.batch(torch.Generator().manual_seed(0))
     rendered, real_half = slice(0, 4), slice(4, 8)
     paired = batch.has_smpl[real_half]
@@ -307,8 +305,7 @@ def test_precision_decides_autocast(tiny_corpus, tmp_path, monkeypatch):
     for precision, as_if in (("bf16", cuda), ("fp32", cuda)):
         cfg = config(tiny_corpus, tmp_path, **{"mocap_spin.precision": precision})
         body = BodyModel(cfg.body.model_path)
-        synthetic, real = build_streams(cfg, body, cpu, log=lambda m: None)
-        trainer = MocapSpinTrainer(cfg.mocap_spin, body, synthetic, real, cpu, log=lambda m: None)
+        trainer = build_mocap_spin(cfg, body, cpu, log=lambda m: None)
         trainer.autocast = autocast_dtype(cfg.mocap_spin.precision, as_if)  # the decision a CUDA trainer makes
         trainer.losses(trainer.batch(torch.Generator().manual_seed(0)))
     assert seen == [("cpu", torch.bfloat16, True), ("cpu", None, False)]

@@ -76,7 +76,7 @@ def _collate(samples: list[dict], skip_bad: bool) -> dict:
 
 
 class RealImageStream:
-    """``render(n, generator)`` -> the next ``n`` augmented real crops (``n`` fixed per
+    """``sample(n, generator)`` -> the next ``n`` augmented real crops (``n`` fixed per
     stream). The order comes from (seed, epoch), not from ``generator``; each pass is a new
     epoch with new augmentations. Fields real data lacks (masks, cam_t, intrinsics) are zero;
     ``has_smpl`` / ``has_3d`` say which targets exist: ``has_smpl`` where the dataset has SMPL
@@ -145,7 +145,7 @@ class RealImageStream:
         # saved by another number of processes: from the last whole step of this many before it
         self.batch = state["batch"] // self.world_size * self.world_size
 
-    def render(self, n: int, generator: torch.Generator | None = None) -> CropBatch:
+    def sample(self, n: int, generator: torch.Generator | None = None) -> CropBatch:
         if n != self.batch_size:
             raise ValueError(f"this real-image stream yields batches of {self.batch_size}, not {n}")
         sample = {k: v.to(self.device, non_blocking=True) for k, v in self._next().items()}

@@ -194,13 +194,12 @@ def benchmark_dir() -> Path:
 
 
 def reference_style_renderer(body: BodyModel, index: MotionIndex, image_size: int,
-                             backend: str = "torch") -> SyntheticRenderer:
+                             backend: str = "torch", cameras: CameraSampler | None = None) -> SyntheticRenderer:
     """The reference domain's look (the body's bare skin textures, no photometric
-    augmentation, as ``runner.build_streams``), with full-body crops only, on the body's device."""
-    renderer = build_renderer(body, index, image_size=image_size, backend=backend, device=_device(body),
-                              augment=False, clothed=0.0)
-    renderer.crops = CropSampler(upper_body=0.0)
-    return renderer
+    augmentation, as ``runner.build_streams``), with full-body crops only, on the body's device;
+    ``cameras``: its viewpoints (default ``CameraSampler()``)."""
+    return build_renderer(body, index, image_size=image_size, backend=backend, device=_device(body),
+                          augment=False, clothed=0.0, cameras=cameras, crops=CropSampler(upper_body=0.0))
 
 
 def renderer_appearance(renderer: SyntheticRenderer) -> dict:
@@ -256,12 +255,11 @@ def image_test_set(body: BodyModel, image_size: int = 224, n: int = 256, seed: i
         if n > len(candidates):
             raise MocapHMRError(f"image_test_set: n={n} is more than the {len(candidates)} held-out frames"
                                 + (f" of {', '.join(families)}" if families is not None else ""))
-        renderer = reference_style_renderer(body, index, image_size, backend)
-        if cameras is not None:
-            renderer.cameras = CameraSampler(**cameras, focal_range=renderer.cameras.focal_range)
+        renderer = reference_style_renderer(body, index, image_size, backend,
+                                            cameras=CameraSampler(**cameras) if cameras is not None else None)
         generator = torch.Generator(device=_device(body)).manual_seed(seed)
         frame = candidates[torch.randperm(len(candidates), generator=generator, device=_device(body))[:n]]
-        cams = renderer.cameras.sample(n, generator)
+        cams = renderer.views(n, generator)
         pose, betas = index.poses[frame], index.betas[index.frame_sequence()[frame]]
         chunks = [_render(renderer, pose[i:i + RENDER_BATCH], betas[i:i + RENDER_BATCH],
                           cams["R"][i:i + RENDER_BATCH], cams["focal"][i:i + RENDER_BATCH], generator)
@@ -310,13 +308,12 @@ def real_domain_set(body: BodyModel, image_size: int, n: int, split: str = "trai
         index = corpus.select([s for s in range(len(corpus.names)) if (s % HELD_OUT_EVERY == HELD_OUT_EVERY - 1)
                                == held_out])
         renderer = build_renderer(body, index, image_size=image_size, backend=backend, device=_device(body),
-                                  augment=True, clothed=0.0)
-        renderer.cameras = CameraSampler(**PHOTO_CAMERAS)
+                                  augment=True, clothed=0.0, cameras=CameraSampler(**PHOTO_CAMERAS))
         generator = torch.Generator(device=_device(body)).manual_seed(seed)
         chunks = []
         for first in progress(range(0, n, RENDER_BATCH), -(-n // RENDER_BATCH),
                               f"rendering the embedded real domain ({split})", unit="batches"):
-            batch = renderer.render(min(RENDER_BATCH, n - first), generator)
+            batch = renderer.sample(min(RENDER_BATCH, n - first), generator)
             images = (denormalize_images(batch.images) * 255).round().to(torch.uint8)
             chunks.append({f.name: _numpy(images if f.name == "images" else getattr(batch, f.name))
                            for f in fields(CropBatch)})
@@ -343,7 +340,7 @@ def video_test_set(body: BodyModel, image_size: int = 224, sequences: int = 8, f
         renderer = reference_style_renderer(body, index, image_size, backend)
         generator = torch.Generator(device=_device(body)).manual_seed(seed)
         windows = random_windows(index, sequences, frames, generator)
-        cams = renderer.cameras.sample(sequences, generator)
+        cams = renderer.views(sequences, generator)
         appearance_seed = int(torch.randint(2**62, (1,), generator=generator, device=_device(body)))
         per_frame = [_render(renderer, windows["poses"][:, t], windows["betas"], cams["R"], cams["focal"],
                              torch.Generator(device=_device(body)).manual_seed(appearance_seed))

@@ -20,9 +20,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from mocap_hmr.atomic import atomic_write
 from mocap_hmr.models.checkpoints import load_weights, read_checkpoint, state_dict_of
-from mocap_hmr.models.hmr import HMR
+from mocap_hmr.models.hmr import HMR, build_hmr
 from mocap_hmr.progress import progress
-from mocap_hmr.training.mocap_spin import build_hmr
 
 PREDICTION_FIELDS = ("rotmat", "betas", "camera")
 

@@ -52,7 +52,8 @@ from mocap_hmr.metrics import Protocol
 from mocap_hmr.models.posebert import PoseBERT, load_posebert
 from mocap_hmr.smoothers import standard_smoothers
 from mocap_hmr.training.distributed import resolve_device
-from mocap_hmr.training.runner import FINAL_MODEL, START_MODEL, load_motion
+from mocap_hmr.training.mocap_spin import FINAL_MODEL, START_MODEL
+from mocap_hmr.training.runner import load_motion
 from mocap_hmr.vis.curves import training_curves
 from mocap_hmr.vis.figure import save_png
 from mocap_hmr.vis.gain import gain_by_distance, gain_histogram

@@ -18,6 +18,7 @@ from torch import nn
 
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import rot6d_to_matrix
+from mocap_hmr.models.checkpoints import load_weights, read_checkpoint, state_dict_of
 from mocap_hmr.models.resnet import ResNet
 
 NPOSE = 24 * 6
@@ -91,3 +92,13 @@ class HMR(ResNet):
             pose, shape, cam = self.decpose(x) + pose, self.decshape(x) + shape, self.deccam(x) + cam
         rotmat = rot6d_to_matrix(pose.reshape(batch, 24, 6))
         return HMROutput(rotmat=rotmat, pose6d=pose, betas=shape, camera=cam, features=features)
+
+
+def build_hmr(cfg, device: str | torch.device = "cpu") -> HMR:
+    """HMR from a ``mocap_spin`` configuration section: its backbone, mean parameters
+    (``mean_params``) and starting checkpoint (``checkpoint``), on ``device``."""
+    means = load_mean_params(cfg.mean_params) if cfg.mean_params else {}
+    model = HMR(cfg.backbone, mean_pose=means.get("pose"), mean_shape=means.get("shape"), mean_cam=means.get("cam"))
+    if cfg.checkpoint:
+        load_weights(model, state_dict_of(read_checkpoint(cfg.checkpoint), cfg.checkpoint), cfg.checkpoint)
+    return model.to(device)

@@ -57,19 +57,19 @@ SOURCES = {DEFAULT: "poses of the training motion, the renderer's cameras, crops
 
 class OracleSource:
     """Renderings of test scenes drawn uniformly (with replacement), up to ``level`` of
-    ``ORACLE_LEVELS``: ``render(n, generator) -> CropBatch`` like the renderer's."""
+    ``ORACLE_LEVELS``: ``sample(n, generator) -> CropBatch`` like the renderer's."""
 
     def __init__(self, renderer: SyntheticRenderer, scenes: StoredScenes, level: str, poses: PoseSampler):
         self.renderer, self.scenes, self.level, self.poses = renderer, scenes, ORACLE_LEVELS.index(level), poses
 
-    def render(self, n: int, generator: torch.Generator) -> CropBatch:
+    def sample(self, n: int, generator: torch.Generator) -> CropBatch:
         pick = torch.randint(len(self.scenes), (n,), generator=generator, device=self.scenes.pose.device)
         if self.level >= ORACLE_LEVELS.index("camera"):
             return render_scenes(self.renderer, self.scenes, pick, generator)
         pose = self.scenes.pose[pick].clone()
         if self.level < ORACLE_LEVELS.index("orientation"):
             pose[:, 0] = self.poses.sample(n, generator)["pose"][:, 0]
-        cams = self.renderer.cameras.sample(n, generator)
+        cams = self.renderer.views(n, generator)
         return render_scenes(self.renderer, self.scenes, pick, generator, view=cams["R"], focal=cams["focal"],
                              pose=pose)
 

@@ -79,9 +79,5 @@ def render_scenes(renderer: SyntheticRenderer, scenes: StoredScenes, pick: torch
     pose = scenes.pose[pick] if pose is None else pose
     if not stored_camera:
         return renderer.render_views(pose, scenes.betas[pick], view, focal, generator)
-    crops = renderer.crops
-    renderer.crops = FixedCrops(scenes.centre[pick], scenes.size[pick], scenes.kind[pick])
-    try:
-        return renderer.render_views(pose, scenes.betas[pick], view, focal, generator)
-    finally:
-        renderer.crops = crops
+    return renderer.render_views(pose, scenes.betas[pick], view, focal, generator,
+                                 crops=FixedCrops(scenes.centre[pick], scenes.size[pick], scenes.kind[pick]))

@@ -2,7 +2,7 @@
 
 Every variant of a study is trained on the same sequence of samples: a ``SharedStream``
 wraps a batch source (the renderer, the reference domain, SPIN's datasets: anything with
-``render(n, generator) -> CropBatch``), draws full batches of ``width`` samples from a
+``sample(n, generator) -> CropBatch``), draws full batches of ``width`` samples from a
 generator of its own (the trainer's generator is ignored), and hands out the first ``n``
 samples of batch t at the variant's t-th call. Batches are kept in memory while they fit the
 budget, so later variants replay them instead of rendering again; past it, ``rewind``
@@ -34,7 +34,7 @@ def prefix(batch: CropBatch, n: int) -> CropBatch:
 class SharedStream:
     """Batches of up to ``width`` samples from ``source``, the same for every variant.
 
-    source: ``render(width, generator)``; sources with ``state_dict``/``load_state_dict`` (SPIN's
+    source: ``sample(width, generator)``; sources with ``state_dict``/``load_state_dict`` (SPIN's
     datasets) are put back to their first batch on ``rewind`` when nothing is cached; seed: of the
     stream's own generator (on ``device``); budget_bytes: how much of the stream may be kept in
     memory (0: nothing)."""
@@ -56,14 +56,14 @@ class SharedStream:
             if self._initial is not None:
                 self.source.load_state_dict(self._initial)
 
-    def render(self, n: int, generator: torch.Generator | None = None) -> CropBatch:
+    def sample(self, n: int, generator: torch.Generator | None = None) -> CropBatch:
         """The first ``n`` (<= width) samples of this variant's next batch."""
         if n > self.width:
             raise ValueError(f"SharedStream: asked for {n} samples, its batches have {self.width}")
         if self.step < len(self.cache):
             batch = self.cache[self.step]
         else:
-            batch = self.source.render(self.width, self.generator)
+            batch = self.source.sample(self.width, self.generator)
             if self.caching and (len(self.cache) + 1) * batch_bytes(batch) <= self.budget:
                 self.cache.append(batch)
             elif self.caching:  # over budget: from now on every variant renders the stream from its seed

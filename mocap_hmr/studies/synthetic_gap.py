@@ -31,11 +31,11 @@ from mocap_hmr.studies.rerender import StoredScenes, render_scenes, stored_scene
 from mocap_hmr.studies.scores import paired_delta
 from mocap_hmr.studies.tables import EMBEDDED, Column, write_table
 from mocap_hmr.studies.variants import StudyContext, StudyOutput, evaluate_models, starting_model
-from mocap_hmr.training.runner import FINAL_MODEL
+from mocap_hmr.training.mocap_spin import FINAL_MODEL
 from mocap_hmr.vis.charts import bar_chart
 from mocap_hmr.vis.figure import save_png
 from mocap_hmr.vis.grids import appearance_rows
-from renderers.build import build_renderer
+from renderers.build import renderer_from_config
 from renderers.plain import NoiseBackgrounds, SolidBackgrounds, grey_textures
 from renderers.synthetic import SyntheticRenderer
 
@@ -69,19 +69,11 @@ def labels(cfg: DictConfig) -> tuple[dict[str, str], dict[str, str]]:
 def appearance_renderer(study: StudyContext, index, background: str, body: str) -> SyntheticRenderer:
     """A renderer (no photometric augmentation) with the background and body look asked for."""
     cfg, device = study.cfg, study.device
-    size = cfg.render.image_size
-    renderer = build_renderer(study.body, index, image_size=size, backend=cfg.render.backend, device=device,
-                              textures=cfg.render.textures if body == "clothed" else None,
-                              backgrounds=cfg.render.backgrounds if background == "scenes" else None,
-                              texture_size=cfg.render.texture_size, augment=False,
-                              clothed=0.9 if body == "clothed" else 0.0)
-    if body == "grey":
-        renderer.textures = grey_textures(device=device)
-    if background == "black":
-        renderer.backgrounds = SolidBackgrounds(size, device=device)
-    elif background == "noise":
-        renderer.backgrounds = NoiseBackgrounds(size, device=device)
-    return renderer
+    textures = grey_textures(device=device) if body == "grey" else cfg.render.textures if body == "clothed" else None
+    backgrounds = {"black": SolidBackgrounds, "noise": NoiseBackgrounds}.get(
+        background, cfg.render.backgrounds if background == "scenes" else None)
+    return renderer_from_config(cfg.render, study.body, index, device, textures=textures, backgrounds=backgrounds,
+                                augment=False, clothed=0.9 if body == "clothed" else 0.0)
 
 
 def _render_all(renderer: SyntheticRenderer, scenes: StoredScenes, batch_size: int, seed: int,

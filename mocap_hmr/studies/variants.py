@@ -11,7 +11,7 @@
   ``study.steps`` steps at ``study.lr``, the milestones of ``mocap_spin.lr_milestones`` at the
   same fractions of the run, rendered poses from the motion corpus (``synthetic_source=motion``:
   the studies' halves are drawn independently, so ``paired`` does not apply).
-- ``train_variant(study, label, spin_cfg, synthetic, real)``: trains it with ``MocapSpinTrainer``
+- ``train_variant(study, label, spin_cfg, synthetic, real)``: trains it with ``MocapSpinTrainer`` (``build_mocap_spin``)
   on ``SharedStream``s and writes ``variants/<label>/mocap_spin.pt``, ``metrics.csv`` and
   ``variant.json``. A variant whose weights exist and whose ``variant.json`` matches its
   settings (configuration, streams, starting weights) is not trained again.
@@ -48,8 +48,8 @@ from mocap_hmr.progress import progress
 from mocap_hmr.studies.scores import repeat_name
 from mocap_hmr.studies.streams import SharedStream
 from mocap_hmr.training.distributed import resolve_device
-from mocap_hmr.training.mocap_spin import MocapSpinTrainer
-from mocap_hmr.training.runner import FINAL_MODEL, build_streams, load_motion, with_starting_model
+from mocap_hmr.training.mocap_spin import FINAL_MODEL
+from mocap_hmr.training.runner import build_mocap_spin, build_streams, load_motion, with_starting_model
 
 # Seeds of the studies' streams, offset from ``seed``: the starting model sees other samples than the variants.
 STREAM_SEEDS = {"synthetic": 1, "real": 2, "start": 3, "custom": 4}
@@ -198,7 +198,7 @@ def train_variant(study: StudyContext, label: str, spin_cfg: DictConfig, synthet
         if stream is not None:
             stream.rewind()
     torch.manual_seed(study.cfg.seed + repeat)
-    trainer = MocapSpinTrainer(spin_cfg, study.body, synthetic, real, study.device, log=study.log)
+    trainer = build_mocap_spin(study.cfg, study.body, study.device, study.log, streams=(synthetic, real), spin=spin_cfg)
     unused = torch.Generator(device=study.device)  # the shared streams draw from their own generators
     rows = []
     for step in progress(range(spin_cfg.iterations), spin_cfg.iterations, f"{study.name}: {label}", unit="steps"):

@@ -1,7 +1,7 @@
 """The MoCap-SPIN step: a batch mixing rendered crops with real ones, SPIN's losses,
 batch-norm-only (by default) updates of HMR.
 
-Both halves come as ``CropBatch``-shaped batches from a ``render(n, generator)``
+Both halves come as ``CropBatch``-shaped batches from a ``sample(n, generator)``
 source: the on-the-fly renderer for the synthetic half; for the real half, SPIN's datasets
 (``mocap_hmr.data.real_stream``) when configured, else a *reference-domain* renderer (see
 ``training.runner.build_streams``) so that a run without licensed data still mixes two
@@ -11,7 +11,9 @@ image domains.
 from __future__ import annotations
 
 from dataclasses import fields
+from pathlib import Path
 
+import numpy as np
 import torch
 from omegaconf import DictConfig
 from torch import nn
@@ -22,7 +24,7 @@ from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.data.real_stream import RealImageStream
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.geometry import axis_angle_to_matrix
-from mocap_hmr.geometry.cameras import FLIP, project_spin
+from mocap_hmr.geometry.cameras import project_spin
 from mocap_hmr.losses import (
     GT_JOINTS,
     SpinLossWeights,
@@ -34,14 +36,16 @@ from mocap_hmr.losses import (
     keypoint_3d_loss,
     smpl_loss,
 )
-from mocap_hmr.models.checkpoints import load_weights, read_checkpoint, state_dict_of
+from mocap_hmr.models.checkpoints import save_spin_checkpoint
 from mocap_hmr.models.finetune import select_trainable, trainable_parameters
-from mocap_hmr.models.hmr import HMR, HMROutput, load_mean_params
+from mocap_hmr.models.hmr import HMROutput, build_hmr
 from mocap_hmr.training.compile import compile_errors, compile_once, host_floats
-from mocap_hmr.training.distributed import all_finite
+from mocap_hmr.training.distributed import all_finite, unwrap
+from mocap_hmr.vis.grids import overlay_picture
 
 ALIGNMENT_LOSSES = {"l2": feature_l2_loss, "cosine": feature_cosine_loss, "contrastive": feature_contrastive_loss}
 PHASES = ("render", "real data", "forward", "backward", "optimizer")  # the parts of a step, in order
+START_MODEL, FINAL_MODEL = "mocap_spin_start.pt", "mocap_spin.pt"  # in a run folder (training.runner)
 
 
 def profiler_label(phase: str):
@@ -62,20 +66,15 @@ def concat_batches(parts: list[CropBatch]) -> CropBatch:
     return CropBatch(**{f.name: torch.cat([getattr(p, f.name) for p in parts]) for f in fields(CropBatch)})
 
 
-def build_hmr(cfg: DictConfig, device: torch.device) -> HMR:
-    """HMR with the configured backbone, mean parameters and starting checkpoint."""
-    means = load_mean_params(cfg.mean_params) if cfg.mean_params else {}
-    model = HMR(cfg.backbone, mean_pose=means.get("pose"), mean_shape=means.get("shape"), mean_cam=means.get("cam"))
-    if cfg.checkpoint:
-        load_weights(model, state_dict_of(read_checkpoint(cfg.checkpoint), cfg.checkpoint), cfg.checkpoint)
-    return model.to(device)
-
-
 class MocapSpinTrainer:
     """Owns the model, optimizer and scheduler; ``step(generator)`` runs one update.
     sync_batchnorm: HMR's batch norms as ``SyncBatchNorm``, for several processes (README,
     "Several GPUs"). ``phase(name)``: a context manager around each of the ``PHASES`` of a
-    step (a profiler label; bench/train_step.py puts a timer there)."""
+    step (a profiler label; bench/train_step.py puts a timer there). What a run folder gets
+    from it (``training.runner`` asks): ``picture()`` every ``picture_every`` steps,
+    ``export_start(out)`` before the first step, ``export(out)`` after the last."""
+
+    picture_tag = "mocap_spin/predictions"
 
     def __init__(self, cfg: DictConfig, body: BodyModel, synthetic, real, device: torch.device, log=print,
                  sync_batchnorm: bool = False):
@@ -98,7 +97,6 @@ class MocapSpinTrainer:
                                 f"{cfg.batch_size})")
         self.last_batch = self.last_output = None
         self.phase = profiler_label
-        self.flip = FLIP.to(device)
         self.autocast = autocast_dtype(cfg.precision, device)
         # channels_last: convolutions' fast layout on recent GPUs and on CPUs (oneDNN; docs/benchmarks.md)
         self.model = self.model.to(memory_format=torch.channels_last)
@@ -111,31 +109,20 @@ class MocapSpinTrainer:
         with torch.no_grad():  # targets and images need no gradient
             if not self.paired:
                 with self.phase("render"):
-                    rendered = self.synthetic.render(self.n_synthetic, generator) if self.n_synthetic else None
+                    rendered = self.synthetic.sample(self.n_synthetic, generator) if self.n_synthetic else None
                 with self.phase("real data"):
-                    real = self.real.render(n_real, generator) if n_real else None
+                    real = self.real.sample(n_real, generator) if n_real else None
                 return concat_batches([rendered, real])
             with self.phase("real data"):
-                real = self.real.render(n_real, generator)
+                real = self.real.sample(n_real, generator)
             with self.phase("render"):
                 rendered = self._paired_renderings(real, generator)
             return concat_batches([rendered, real])
 
     def _paired_renderings(self, real: CropBatch, generator: torch.Generator) -> CropBatch:
-        """One rendering per real sample: its SMPL target (root in the camera frame) as that
-        camera sees it where it has one (ground truth or a valid fit); elsewhere a pose of
-        the motion corpus from a sampled viewpoint, so that nothing without a target is
-        rendered as ground truth."""
-        n = len(real.pose)
-        cams = self.synthetic.cameras.sample(n, generator)
-        paired = real.has_smpl
-        pose, betas = real.pose.clone(), real.betas.clone()
-        view = torch.where(paired[:, None, None], self.flip.expand(n, 3, 3), cams["R"])  # FLIP @ FLIP: no turn
-        unpaired = int((~paired).sum())
-        if unpaired:
-            frames = self.synthetic.poses.sample(unpaired, generator)
-            pose[~paired], betas[~paired] = frames["pose"], frames["betas"]
-        return self.synthetic.render_views(pose, betas, view, cams["focal"], generator)
+        """One rendering per real sample: its SMPL target as that camera sees it where it has
+        one (ground truth or a valid fit), elsewhere a corpus pose (``render_targets``)."""
+        return self.synthetic.render_targets(real.pose, real.betas, real.has_smpl, generator)
 
     def losses(self, batch: CropBatch) -> dict[str, torch.Tensor]:
         """SPIN's loss terms and their weighted total for a batch."""
@@ -194,6 +181,25 @@ class MocapSpinTrainer:
             self.optimizer.step()
             self.scheduler.step()
         return host_floats(terms) | {"lr": self.scheduler.get_last_lr()[0]}
+
+    @property
+    def picture_every(self) -> int:
+        return self.cfg.picture_every
+
+    def picture(self) -> np.ndarray:
+        """The last batch's crops with the predicted meshes drawn over them, (H, W, 3) uint8."""
+        out, pred = self.last_output
+        return overlay_picture(self.last_batch.images, pred.vertices, out.camera, self.body.faces)
+
+    def export_start(self, out: Path) -> None:
+        """``out/mocap_spin_start.pt``: the starting model, where the run starts from its
+        initialisation rather than a checkpoint (the model ``eval.py`` compares with)."""
+        if not self.cfg.checkpoint:
+            save_spin_checkpoint(unwrap(self.model), out / START_MODEL)
+
+    def export(self, out: Path) -> None:
+        """``out/mocap_spin.pt``: the trained image model in SPIN's checkpoint layout."""
+        save_spin_checkpoint(unwrap(self.model), out / FINAL_MODEL)
 
     def state_dict(self) -> dict:
         """Model, optimizer, scheduler and, for real images, the stream's position."""

@@ -20,6 +20,8 @@ and turned into ``keypoint_features``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from omegaconf import DictConfig
 
@@ -31,9 +33,9 @@ from mocap_hmr.geometry import axis_angle_to_matrix
 from mocap_hmr.geometry.cameras import FLIP
 from mocap_hmr.losses import acceleration_loss
 from mocap_hmr.models.keypoint_input import keypoint_features
-from mocap_hmr.models.posebert import build_posebert, mean_pose_6d
+from mocap_hmr.models.posebert import build_posebert, mean_pose_6d, save_posebert
 from mocap_hmr.training.compile import compile_errors, compile_once, host_floats
-from mocap_hmr.training.distributed import all_finite
+from mocap_hmr.training.distributed import all_finite, unwrap
 from samplers.cameras import CameraSampler
 from samplers.sequences import SequenceSampler
 
@@ -41,10 +43,15 @@ from samplers.sequences import SequenceSampler
 MODEL_KEYS = ("dim", "depth", "heads", "input", "start", "start_sigma", "canonical_root", "regressor",
               "share_regressor", "regressor_iterations", "positional_encoding")
 MEAN_POSE_FRAMES = 20_000  # frames the mean pose is estimated from
+POSEBERT_MODEL = "posebert.pt"  # in a run folder (training.runner)
 
 
 class PoseBertTrainer:
-    """Owns PoseBERT, its optimizer and sampler; ``step(generator)`` runs one update."""
+    """Owns PoseBERT, its optimizer and sampler; ``step(generator)`` runs one update. What a run
+    folder gets from it (``training.runner`` asks): no pictures, ``export(out)`` after the last
+    step."""
+
+    picture_every, picture_tag = 0, "posebert/predictions"
 
     def __init__(self, cfg: DictConfig, index: MotionIndex, body: BodyModel, device: torch.device, log=print):
         self.cfg, self.device = cfg, device
@@ -116,6 +123,17 @@ class PoseBertTrainer:
         joints = joints + self.cfg.keypoint_noise_std * torch.randn(joints.shape, device=self.device,
                                                                     generator=generator)
         return keypoint_features(joints, self.model.skeleton)
+
+    def picture(self) -> None:
+        """PoseBERT draws no training pictures (``picture_every`` is 0)."""
+        return None
+
+    def export_start(self, out: Path) -> None:
+        """Nothing: a PoseBERT run's starting model is not kept."""
+
+    def export(self, out: Path) -> None:
+        """``out/posebert.pt``: the trained PoseBERT with its configuration (``mocap-hmr smooth``)."""
+        save_posebert(unwrap(self.model), out / POSEBERT_MODEL, self.model_config)
 
     def state_dict(self) -> dict:
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()}

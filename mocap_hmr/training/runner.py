@@ -45,8 +45,6 @@ from mocap_hmr.data.spin_fits import FitCheck
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.embedded import real_domain_set
 from mocap_hmr.imageio import write_png
-from mocap_hmr.models.checkpoints import save_spin_checkpoint
-from mocap_hmr.models.posebert import save_posebert
 from mocap_hmr.progress import progress
 from mocap_hmr.training.checkpointing import load_checkpoint, save_checkpoint
 from mocap_hmr.training.distributed import (
@@ -58,7 +56,6 @@ from mocap_hmr.training.distributed import (
     main_first,
     mean_over_processes,
     rank_seed,
-    unwrap,
     wrap,
 )
 from mocap_hmr.training.inputs import check_inputs
@@ -67,14 +64,10 @@ from mocap_hmr.training.posebert_step import PoseBertTrainer
 from mocap_hmr.training.run_folder import check_run_folder, claim_run_folder, io_failure
 from mocap_hmr.training.stand_in_spin import CropSet, stand_in_spin
 from mocap_hmr.training.tensorboard import open_event_writer
-from mocap_hmr.vis.grids import overlay_picture
-from renderers.build import build_renderer
+from renderers.build import renderer_from_config
 
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
-
-START_MODEL, FINAL_MODEL = "mocap_spin_start.pt", "mocap_spin.pt"
-
 
 def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=print,
                   index: MotionIndex | None = None, rank: int = 0, world_size: int = 1):
@@ -84,9 +77,7 @@ def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=pr
     renderings the stand-in SPIN trained on) -- synthetic, and said so. ``index``: the motion
     corpus already on ``device`` (else loaded)."""
     motion_index = index or load_motion(cfg, device, log)
-    synthetic = build_renderer(body, motion_index, textures=cfg.render.textures, augment=cfg.render.augment,
-                               image_size=cfg.render.image_size, backend=cfg.render.backend, device=device,
-                               backgrounds=cfg.render.backgrounds, texture_size=cfg.render.texture_size)
+    synthetic = renderer_from_config(cfg.render, body, motion_index, device)
     spin = cfg.mocap_spin
     if spin.real:
         datasets = [SpinDataset(d.npz, d.images, size=cfg.render.image_size, augment=SpinAugment(), seed=cfg.seed,
@@ -104,6 +95,20 @@ def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=pr
     log(f"mocap_spin: no real images configured; the real half of each batch is the embedded world's real domain "
         f"({len(real.images)} synthetic crops: bare skin, photo cameras, {', '.join(REAL_FAMILIES)} only)")
     return synthetic, CropSet(real, device)
+
+
+def build_mocap_spin(cfg: DictConfig, body: BodyModel, device: torch.device, log=print, *,
+                     index: MotionIndex | None = None, rank: int = 0, world_size: int = 1,
+                     streams: tuple | None = None, spin: DictConfig | None = None) -> MocapSpinTrainer:
+    """MoCap-SPIN's trainer for a configuration, the one place it is assembled: the body, the
+    two halves (``build_streams``, unless ``streams`` gives the (synthetic, real) sources), then
+    ``MocapSpinTrainer`` with ``spin`` (default ``cfg.mocap_spin``), its batch norms synchronised
+    where ``distributed.sync_batchnorm`` and several processes."""
+    synthetic, real = streams if streams is not None else \
+        build_streams(cfg, body, device, log, index=index, rank=rank, world_size=world_size)
+    sync_batchnorm = bool(cfg.distributed.sync_batchnorm) and world_size > 1
+    return MocapSpinTrainer(cfg.mocap_spin if spin is None else spin, body, synthetic, real, device, log=log,
+                            sync_batchnorm=sync_batchnorm)
 
 
 def with_starting_model(cfg: DictConfig, body: BodyModel, device: torch.device, log=print) -> DictConfig:
@@ -222,13 +227,10 @@ def _tasks(cfg: DictConfig, body: BodyModel, ctx: DistContext, log) -> list[_Tas
     tasks, device = [], ctx.device
     index = load_motion(cfg, device, log) if cfg.mocap_spin.enabled or cfg.posebert.enabled else None
     if cfg.mocap_spin.enabled:
-        synthetic, real = build_streams(cfg, body, device, log, index=index, rank=ctx.rank,
-                                        world_size=ctx.world_size)
         spin = cfg.mocap_spin
-        sync_batchnorm = cfg.distributed.sync_batchnorm and ctx.world_size > 1
-        tasks.append(_Task("mocap_spin", MocapSpinTrainer(spin, body, synthetic, real, device, log=log,
-                                                          sync_batchnorm=sync_batchnorm),
-                           spin.iterations, spin.batch_size, spin.log_every, spin.checkpoint_every))
+        trainer = build_mocap_spin(cfg, body, device, log, index=index, rank=ctx.rank, world_size=ctx.world_size)
+        tasks.append(_Task("mocap_spin", trainer, spin.iterations, spin.batch_size, spin.log_every,
+                           spin.checkpoint_every))
     if cfg.posebert.enabled:
         pb = cfg.posebert
         tasks.append(_Task("posebert", PoseBertTrainer(pb, index, body, device, log=log), pb.iterations,
@@ -285,7 +287,7 @@ def _train(cfg: DictConfig, ctx: DistContext, log) -> Path:
         try:
             events = _start_writing(cfg, tasks, out, resumed=state is not None, log=log) if ctx.is_main else None
             try:
-                _loop(cfg, tasks, body, out, ckpt_path, events, ctx)
+                _loop(cfg, tasks, out, ckpt_path, events, ctx)
             finally:
                 if events is not None:
                     events.close()
@@ -301,14 +303,15 @@ def _start_writing(cfg: DictConfig, tasks: list[_Task], out: Path, resumed: bool
     """Rank 0, in the claimed run folder: the configuration, the starting model (a run that
     starts from its initialisation), the metrics logs and the TensorBoard writer."""
     atomic_write(out / "config.yaml", lambda fh: fh.write(OmegaConf.to_yaml(cfg).encode()))
-    if not resumed and cfg.mocap_spin.enabled and not cfg.mocap_spin.checkpoint:
-        save_spin_checkpoint(unwrap(tasks[0].trainer.model), out / START_MODEL)  # rank 0's: DDP broadcasts it
+    if not resumed:
+        for task in tasks:
+            task.trainer.export_start(out)  # rank 0's starting model: DDP broadcasts it
     for task in tasks:
         task.metrics = _MetricsLog(out / f"metrics_{task.name}.csv", keep_until=task.done)
     return open_event_writer(out / "tensorboard", log) if cfg.tensorboard else None
 
 
-def _loop(cfg: DictConfig, tasks: list[_Task], body: BodyModel, out: Path, ckpt_path: Path,
+def _loop(cfg: DictConfig, tasks: list[_Task], out: Path, ckpt_path: Path,
           events: SummaryWriter | None, ctx: DistContext) -> None:
     """Step the tasks until each has done its iterations, logging, drawing and checkpointing
     (every process steps and checkpoints together; rank 0 alone writes)."""
@@ -337,17 +340,15 @@ def _loop(cfg: DictConfig, tasks: list[_Task], body: BodyModel, out: Path, ckpt_
             if events:
                 for key, value in {**terms, "samples_per_s": rate}.items():
                     events.add_scalar(f"{task.name}/{key}", value, task.done)
-        if ctx.is_main and task.name == "mocap_spin" and (task.done % cfg.mocap_spin.picture_every == 0 or finished):
-            out_model, pred = task.trainer.last_output
-            picture = overlay_picture(task.trainer.last_batch.images, pred.vertices, out_model.camera, body.faces)
+        every = task.trainer.picture_every
+        if ctx.is_main and every and (task.done % every == 0 or finished):
+            picture = task.trainer.picture()
             write_png(out / "pictures" / f"step_{task.done:06d}.png", picture)
             if events:
-                events.add_image("mocap_spin/predictions", picture, task.done, dataformats="HWC")
+                events.add_image(task.trainer.picture_tag, picture, task.done, dataformats="HWC")
         if task.done % task.checkpoint_every == 0 or all(t.done == t.iterations for t in tasks):
             checkpoint()
-        if ctx.is_main and task.name == "mocap_spin" and finished:
-            save_spin_checkpoint(unwrap(task.trainer.model), out / FINAL_MODEL)
-        if ctx.is_main and task.name == "posebert" and finished:
-            save_posebert(unwrap(task.trainer.model), out / "posebert.pt", task.trainer.model_config)
+        if ctx.is_main and finished:
+            task.trainer.export(out)
 
 

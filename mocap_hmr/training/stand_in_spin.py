@@ -48,7 +48,7 @@ EVAL_BATCH = 64
 
 
 class CropSet:
-    """A finite set of crops drawn from like a dataset: ``render(n, generator)`` -> ``n``
+    """A finite set of crops drawn from like a dataset: ``sample(n, generator)`` -> ``n``
     samples drawn uniformly with replacement, on ``device``."""
 
     def __init__(self, crops: CropBatch, device: torch.device):
@@ -57,7 +57,7 @@ class CropSet:
     def __len__(self) -> int:
         return len(self.crops.images)
 
-    def render(self, n: int, generator: torch.Generator) -> CropBatch:
+    def sample(self, n: int, generator: torch.Generator) -> CropBatch:
         pick = torch.randint(len(self), (n,), generator=generator, device=generator.device).cpu()
         return CropBatch(**{k: v[pick] for k, v in vars(self.crops).items()}).to(self.device)
 

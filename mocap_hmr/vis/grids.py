@@ -82,7 +82,7 @@ def save_render_preview(renderer, out_png: str | Path, seed: int = 0, views: int
     device = renderer.body.smpl.v_template.device
     generator = torch.Generator(device=device).manual_seed(seed)
     frame = renderer.poses.sample(1, generator)
-    cams = renderer.cameras.sample(views, generator)
+    cams = renderer.views(views, generator)
     same_pose = pictures(renderer.render_views(frame["pose"].expand(views, -1, -1), frame["betas"].expand(views, -1),
                                                cams["R"], cams["focal"], generator).images)
     columns = max(math.ceil(views / 2), crops)
@@ -90,7 +90,7 @@ def save_render_preview(renderer, out_png: str | Path, seed: int = 0, views: int
     labels = ["one pose,\nmany views"] + [""] * (len(rows) - 1)
     points: list = [None] * len(rows)
     if crops:
-        batch = renderer.render(crops, generator)
+        batch = renderer.sample(crops, generator)
         rows.append(pictures(batch.images))
         labels.append("training\ncrops, 2D\njoints")
         points.append(joint_pixels(batch))
