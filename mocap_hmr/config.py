@@ -81,7 +81,7 @@ class MocapSpinConfig:
     # real half's (pseudo ground-truth) poses, sample for sample (needs synthetic_fraction 0.5)
     synthetic_source: str = "motion"
     feature_alignment: FeatureAlignmentConfig = field(default_factory=FeatureAlignmentConfig)
-    real: list[RealDatasetConfig] = field(default_factory=list)  # empty: a rendered reference domain
+    real: list[RealDatasetConfig] = field(default_factory=list)  # empty: the embedded world's real domain
     real_workers: int = 2  # DataLoader worker processes decoding real images
     skip_bad: bool = False  # skip (and count) dataset images that are missing or cannot be decoded
     fit_threshold: float = 100.0  # SPIN's smplify_threshold: a fit supervises where its 2D error is below it

@@ -12,7 +12,7 @@ from mocap_hmr.body import BodyModel
 from mocap_hmr.cli import main
 from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.errors import MocapHMRError
-from mocap_hmr.evaluation.embedded import image_test_set, reference_style_renderer
+from mocap_hmr.evaluation.embedded import image_test_set, real_look_renderer
 from mocap_hmr.evaluation.results import Result
 from mocap_hmr.models.finetune import select_trainable
 from mocap_hmr.models.hmr import HMR
@@ -114,7 +114,7 @@ def test_rerendered_scenes_keep_pose_camera_and_crop(setup):
     data = image_test_set(body, 32, n=8, log=quiet)
     from mocap_hmr.data.motion_index import load_index
 
-    renderer = reference_style_renderer(body, load_index(setup[1]), 32)
+    renderer = real_look_renderer(body, load_index(setup[1]), 32)
     batch = render_scenes(renderer, stored_scenes(data, 32), torch.arange(8), torch.Generator().manual_seed(9))
     for key in ("focal", "principal", "camera", "pose", "cam_t"):
         torch.testing.assert_close(getattr(batch, key), getattr(data, key), atol=1e-4, rtol=1e-4)

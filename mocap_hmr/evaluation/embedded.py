@@ -193,9 +193,9 @@ def benchmark_dir() -> Path:
     return cache_dir() / "embedded_benchmarks"
 
 
-def reference_style_renderer(body: BodyModel, index: MotionIndex, image_size: int,
+def real_look_renderer(body: BodyModel, index: MotionIndex, image_size: int,
                              backend: str = "torch", cameras: CameraSampler | None = None) -> SyntheticRenderer:
-    """The reference domain's look (the body's bare skin textures, no photometric
+    """The real domain's look (the body's bare skin textures, no photometric
     augmentation, as ``runner.build_streams``), with full-body crops only, on the body's device;
     ``cameras``: its viewpoints (default ``CameraSampler()``)."""
     return build_renderer(body, index, image_size=image_size, backend=backend, device=_device(body),
@@ -255,7 +255,7 @@ def image_test_set(body: BodyModel, image_size: int = 224, n: int = 256, seed: i
         if n > len(candidates):
             raise MocapHMRError(f"image_test_set: n={n} is more than the {len(candidates)} held-out frames"
                                 + (f" of {', '.join(families)}" if families is not None else ""))
-        renderer = reference_style_renderer(body, index, image_size, backend,
+        renderer = real_look_renderer(body, index, image_size, backend,
                                             cameras=CameraSampler(**cameras) if cameras is not None else None)
         generator = torch.Generator(device=_device(body)).manual_seed(seed)
         frame = candidates[torch.randperm(len(candidates), generator=generator, device=_device(body))[:n]]
@@ -328,7 +328,7 @@ def video_test_set(body: BodyModel, image_size: int = 224, sequences: int = 8, f
                    fps: float = 30.0, seed: int = 0, device: str | torch.device | None = None,
                    backend: str = "torch", log: Callable[[str], None] = print) -> VideoTestSet:
     """``sequences`` windows of ``frames`` consecutive held-out frames at ``fps`` (uniform
-    random windows; two may overlap), rendered frame by frame in the reference-domain style.
+    random windows; two may overlap), rendered frame by frame in the real domain's look.
     One camera and one appearance per sequence (the appearance generator restarts from the
     same state at every frame, so each sequence keeps its texture, light, background and
     crop jitter); placement and crop per frame, as after tracking. Cached."""
@@ -337,7 +337,7 @@ def video_test_set(body: BodyModel, image_size: int = 224, sequences: int = 8, f
 
     def make() -> tuple[dict[str, np.ndarray], dict]:
         index = load_index(held_out_motion_index(fps=fps, log=log), device=_device(body))
-        renderer = reference_style_renderer(body, index, image_size, backend)
+        renderer = real_look_renderer(body, index, image_size, backend)
         generator = torch.Generator(device=_device(body)).manual_seed(seed)
         windows = random_windows(index, sequences, frames, generator)
         cams = renderer.views(sequences, generator)

@@ -25,7 +25,7 @@ from mocap_hmr.choices import ORACLE_LEVELS
 from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
-from mocap_hmr.evaluation.embedded import image_test_set, reference_style_renderer
+from mocap_hmr.evaluation.embedded import image_test_set, real_look_renderer
 from mocap_hmr.paths import slug
 from mocap_hmr.studies.rerender import StoredScenes, render_scenes, stored_scenes
 from mocap_hmr.studies.scores import Scores
@@ -91,7 +91,7 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
 
     def halves(level: str | None):
         """(synthetic, real) streams of each repeat for an oracle level (None: the default half)."""
-        look = reference_style_renderer(study.body, study.index, cfg.render.image_size, cfg.render.backend) \
+        look = real_look_renderer(study.body, study.index, cfg.render.image_size, cfg.render.backend) \
             if level == "appearance" else renderer
         return lambda repeat: (
             study.stream("synthetic", n_synthetic, repeat=repeat) if level is None else
@@ -119,7 +119,7 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
              "bound what better-matched renderings could give and are not results",
              f"each fine-tunes '{trainable}' of the starting model ({start}) for {cfg.study.steps} steps at lr "
              f"{cfg.study.lr:g}, {n_synthetic} rendered + {spin.batch_size - n_synthetic} "
-             + ("real" if study.real_data else "reference-domain") + " samples per batch (the same real half for all)",
+             + ("real" if study.real_data else "real-domain") + " samples per batch (the same real half for all)",
              scores.error_note()]
     files = write_table(study.folder, f"Oracle: rendering the test distribution (Table 2), fine-tuning '{trainable}'",
                         columns, rows, notes, results, extra={"runs": [r.as_dict() for r in raw]})

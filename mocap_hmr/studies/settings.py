@@ -25,8 +25,8 @@ FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
 @dataclass
 class StudySettings:
     # The starting model, trained once into <out_dir>/studies/start/ and shared by the studies
-    # (unless mocap_spin.checkpoint names one, e.g. SPIN's): every parameter trained on the real
-    # half alone (the reference domain in the embedded default), synthetic_fraction=0.
+    # when mocap_spin.checkpoint names none and the stand-in SPIN is off (stand_in_spin.enabled=false):
+    # every parameter trained on the real half alone, synthetic_fraction=0.
     start_steps: int = 1000
     start_lr: float = 1e-3
     # Every variant: fine-tuned from the starting model for this many steps at this rate

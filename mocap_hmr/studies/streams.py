@@ -1,7 +1,7 @@
 """One stream of batches shared by the variants of a study (common random numbers).
 
 Every variant of a study is trained on the same sequence of samples: a ``SharedStream``
-wraps a batch source (the renderer, the reference domain, SPIN's datasets: anything with
+wraps a batch source (the renderer, the real-domain crops, SPIN's datasets: anything with
 ``sample(n, generator) -> CropBatch``), draws full batches of ``width`` samples from a
 generator of its own (the trainer's generator is ignored), and hands out the first ``n``
 samples of batch t at the variant's t-th call. Batches are kept in memory while they fit the

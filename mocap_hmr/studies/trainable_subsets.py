@@ -1,9 +1,9 @@
 """``trainable-subsets`` (the paper's Table 7): which parameters to fine-tune.
 
 Copies of the starting model are fine-tuned on the same batches (``mocap_spin.synthetic_fraction``
-rendered, the rest real or reference-domain), the same steps and learning rate, each training
+rendered, the rest real or real-domain crops), the same steps and learning rate, each training
 one subset of ``mocap_hmr.choices.TRAINABLE`` (``study.subsets``); a control fine-tunes every
-parameter as long on real (reference-domain) batches alone. All of them and the starting model
+parameter as long on real (real-domain) batches alone. All of them and the starting model
 are scored on the embedded image benchmark (and ``eval.real``). The paper's answer: batch-norm
 only (MoCap-SPIN) beats fine-tuning every parameter.
 """

@@ -3,7 +3,7 @@ batch-norm-only (by default) updates of HMR.
 
 Both halves come as ``CropBatch``-shaped batches from a ``sample(n, generator)``
 source: the on-the-fly renderer for the synthetic half; for the real half, SPIN's datasets
-(``mocap_hmr.data.real_stream``) when configured, else a *reference-domain* renderer (see
+(``mocap_hmr.data.real_stream``) when configured, else the embedded world's real-domain crops (see
 ``training.runner.build_streams``) so that a run without licensed data still mixes two
 image domains.
 """
