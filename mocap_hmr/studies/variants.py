@@ -12,7 +12,7 @@
   same fractions of the run, rendered poses from the motion corpus (``synthetic_source=motion``:
   the studies' halves are drawn independently, so ``paired`` does not apply).
 - ``train_variant(study, label, spin_cfg, synthetic, real)``: trains it with ``MocapSpinTrainer`` (``build_mocap_spin``)
-  on ``SharedStream``s and writes ``variants/<label>/mocap_spin.pt``, ``metrics.csv`` and
+  on ``SharedStream``s and writes ``variants/<label>/mocap_spin.pt``, ``metrics_mocap_spin.csv`` and
   ``variant.json``. A variant whose weights exist and whose ``variant.json`` matches its
   settings (configuration, streams, starting weights) is not trained again.
 - ``evaluate_models(study, methods)``: each model on the embedded image benchmark and on every
@@ -21,11 +21,8 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,14 +39,12 @@ from mocap_hmr.evaluation.benchmark_eval import Method
 from mocap_hmr.evaluation.predict import load_image_model
 from mocap_hmr.evaluation.results import Result
 from mocap_hmr.evaluation.run import embedded_image, real_benchmarks, smpl_protocol
-from mocap_hmr.models.checkpoints import save_spin_checkpoint
 from mocap_hmr.paths import slug
-from mocap_hmr.progress import progress
 from mocap_hmr.studies.scores import repeat_name
 from mocap_hmr.studies.streams import SharedStream
 from mocap_hmr.training.distributed import resolve_device
 from mocap_hmr.training.mocap_spin import FINAL_MODEL
-from mocap_hmr.training.runner import build_mocap_spin, build_streams, load_motion, with_starting_model
+from mocap_hmr.training.runner import build_mocap_spin, build_streams, load_motion, run_steps, with_starting_model
 
 # Seeds of the studies' streams, offset from ``seed``: the starting model sees other samples than the variants.
 STREAM_SEEDS = {"synthetic": 1, "real": 2, "start": 3, "custom": 4}
@@ -200,20 +195,8 @@ def train_variant(study: StudyContext, label: str, spin_cfg: DictConfig, synthet
     torch.manual_seed(study.cfg.seed + repeat)
     trainer = build_mocap_spin(study.cfg, study.body, study.device, study.log, streams=(synthetic, real), spin=spin_cfg)
     unused = torch.Generator(device=study.device)  # the shared streams draw from their own generators
-    rows = []
-    for step in progress(range(spin_cfg.iterations), spin_cfg.iterations, f"{study.name}: {label}", unit="steps"):
-        terms = trainer.step(unused)
-        if not all(math.isfinite(v) for v in terms.values()):
-            raise MocapHMRError(f"study {study.name}, '{label}': the loss became {terms['loss']} at step {step + 1} "
-                                f"(mocap_spin.lr={spin_cfg.lr}, study.lr / study.start_lr set it)")
-        rows.append({"step": step + 1, **{k: f"{v:.6g}" for k, v in terms.items()}})
-    save_spin_checkpoint(trainer.model, weights)
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[-1]))
-        writer.writeheader()
-        writer.writerows(rows)
-    atomic_write(folder / "metrics.csv", lambda fh: fh.write(buffer.getvalue().encode()))
+    run_steps(study.cfg, "mocap_spin", trainer, spin_cfg.iterations, spin_cfg.batch_size, folder, unused,
+              what=f"study {study.name}, '{label}' (mocap_spin.lr={spin_cfg.lr}: study.lr / study.start_lr set it)")
     atomic_write(folder / "variant.json", lambda fh: fh.write(json.dumps(identity, indent=1).encode()))
     return weights
 

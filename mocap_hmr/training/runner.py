@@ -311,12 +311,26 @@ def _start_writing(cfg: DictConfig, tasks: list[_Task], out: Path, resumed: bool
     return open_event_writer(out / "tensorboard", log) if cfg.tensorboard else None
 
 
-def _loop(cfg: DictConfig, tasks: list[_Task], out: Path, ckpt_path: Path,
-          events: SummaryWriter | None, ctx: DistContext) -> None:
+def run_steps(cfg: DictConfig, name: str, trainer, iterations: int, batch_size: int, out: Path,
+              generator: torch.Generator, what: str = "", log=print) -> None:
+    """One trainer stepped ``iterations`` times through the runner's loop, in this process, with
+    no checkpoints: its metrics CSV (every step), pictures and export go into ``out`` (the
+    studies' variants). ``what`` names the run in the NaN message."""
+    out.mkdir(parents=True, exist_ok=True)
+    task = _Task(name, trainer, iterations, batch_size, log_every=1, checkpoint_every=iterations, generator=generator)
+    task.metrics = _MetricsLog(out / f"metrics_{name}.csv", keep_until=0)
+    _loop(cfg, [task], out, None, None, DistContext(device=generator.device), label=what or name)
+
+
+def _loop(cfg: DictConfig, tasks: list[_Task], out: Path, ckpt_path: Path | None,
+          events: SummaryWriter | None, ctx: DistContext, label: str = "training") -> None:
     """Step the tasks until each has done its iterations, logging, drawing and checkpointing
-    (every process steps and checkpoints together; rank 0 alone writes)."""
+    (every process steps and checkpoints together; rank 0 alone writes). ``ckpt_path`` None:
+    no checkpoints; ``label``: the progress bar's."""
 
     def checkpoint() -> None:
+        if ckpt_path is None:
+            return
         rng = gather(_rng_state(tasks))
         if ctx.is_main:
             save_checkpoint(ckpt_path, {"done": {t.name: t.done for t in tasks},
@@ -326,12 +340,13 @@ def _loop(cfg: DictConfig, tasks: list[_Task], out: Path, ckpt_path: Path,
     total, started = sum(t.iterations for t in tasks), time.perf_counter()
     first = {t.name: t.done for t in tasks}
     steps = range(sum(t.done for t in tasks), total)
-    for _ in progress(steps, len(steps), "training", unit="steps") if ctx.is_main else steps:
+    for _ in progress(steps, len(steps), label, unit="steps") if ctx.is_main else steps:
         task = min((t for t in tasks if t.done < t.iterations), key=lambda t: t.fraction)
         terms = mean_over_processes(task.trainer.step(task.generator), ctx.device)  # every process stops on NaN
         if not all(math.isfinite(v) for v in terms.values()):
-            raise MocapHMRError(f"{task.name}: the loss became {terms['loss']} at step {task.done + 1}; training "
-                                f"stopped and this state was not saved (the last checkpoint, if any, is {ckpt_path})")
+            kept = f" (the last checkpoint, if any, is {ckpt_path})" if ckpt_path else ""
+            raise MocapHMRError(f"{label if ckpt_path is None else task.name}: the loss became {terms['loss']} at step "
+                                f"{task.done + 1}; training stopped and this state was not saved{kept}")
         task.done += 1
         finished = task.done == task.iterations
         if ctx.is_main and (task.done % task.log_every == 0 or finished):
