@@ -313,10 +313,8 @@ def real_domain_set(body: BodyModel, image_size: int, n: int, split: str = "trai
         chunks = []
         for first in progress(range(0, n, RENDER_BATCH), -(-n // RENDER_BATCH),
                               f"rendering the embedded real domain ({split})", unit="batches"):
-            batch = renderer.sample(min(RENDER_BATCH, n - first), generator)
-            images = (denormalize_images(batch.images) * 255).round().to(torch.uint8)
-            chunks.append({f.name: _numpy(images if f.name == "images" else getattr(batch, f.name))
-                           for f in fields(CropBatch)})
+            chunks.append(_arrays(renderer.sample(min(RENDER_BATCH, n - first), generator),
+                                  [f.name for f in fields(CropBatch) if f.name != "images"]))
         arrays = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
         return arrays, {**_render_meta(renderer, index, backend), "sequences": index.names}
 
@@ -501,9 +499,13 @@ def random_windows(index: MotionIndex, sequences: int, frames: int, generator: t
 def _render(renderer: SyntheticRenderer, pose: torch.Tensor, betas: torch.Tensor, view: torch.Tensor,
             focal: torch.Tensor, generator: torch.Generator) -> dict[str, np.ndarray]:
     """One rendered batch as arrays: images uint8 (n, 3, S, S) and the ground-truth fields."""
-    batch = renderer.render_views(pose, betas, view, focal, generator)
+    return _arrays(renderer.render_views(pose, betas, view, focal, generator), _RENDERED)
+
+
+def _arrays(batch: CropBatch, names) -> dict[str, np.ndarray]:
+    """A batch as arrays to store: its images as uint8 (n, 3, S, S) and the fields ``names``."""
     images = (denormalize_images(batch.images) * 255).round().to(torch.uint8)
-    return {"images": _numpy(images), **{k: _numpy(getattr(batch, k)) for k in _RENDERED}}
+    return {"images": _numpy(images), **{k: _numpy(getattr(batch, k)) for k in names}}
 
 
 _RENDERED = ("pose", "betas", "camera", "cam_t", "focal", "principal", "crop_kind")

@@ -70,17 +70,16 @@ def mean_pose6d(pose: torch.Tensor) -> torch.Tensor:
     return matrix_to_rot6d(rotations.float()).reshape(-1)
 
 
-def pa_mpjpe_of(model: HMR, body: BodyModel, crops: CropBatch, device: torch.device) -> float:
-    """The model's mean PA-MPJPE (mm, 14 LSP joints from the mesh) on ``crops``, in eval mode."""
+def pa_mpjpe_of(model: HMR, body: BodyModel, images: torch.Tensor, truth: torch.Tensor, device: torch.device) -> float:
+    """The model's mean PA-MPJPE (mm, 14 LSP joints from the mesh) on ``images`` (N, 3, S, S)
+    against the H36M joints ``truth`` (N, 17, 3) of their bodies, in eval mode."""
     was_training = model.training
     model.eval()
     with torch.no_grad():
-        outputs = [model(crops.images[i:i + EVAL_BATCH].to(device)) for i in range(0, len(crops.images), EVAL_BATCH)]
+        outputs = [model(images[i:i + EVAL_BATCH].to(device)) for i in range(0, len(images), EVAL_BATCH)]
     model.train(was_training)
     rotmat, betas = torch.cat([o.rotmat for o in outputs]), torch.cat([o.betas for o in outputs])
-    predicted = body_points(body, rotmat, betas)[1]
-    truth = body_points(body, axis_angle_to_matrix(crops.pose), crops.betas)[1]
-    return float(pa_mpjpe(predicted, truth).mean())
+    return float(pa_mpjpe(body_points(body, rotmat, betas)[1], truth).mean())
 
 
 def recipe(cfg: DictConfig) -> dict:
@@ -106,17 +105,17 @@ def stand_in_spin(cfg: DictConfig, body: BodyModel, device: torch.device, log: C
         return path
     recipe_cfg = cfg.stand_in_spin
     start = time.perf_counter()
-    train_set = real_domain_set(body, cfg.render.image_size, recipe_cfg.images, "train", seed=seed,
-                                backend=cfg.render.backend if cfg.render.backend != "auto" else "torch", log=log)
+    train_set = real_domain_set(body, cfg.render.image_size, recipe_cfg.images, "train", seed=seed, log=log)
     held_out = real_domain_set(body, cfg.render.image_size, recipe_cfg.held_out_images, "held-out", seed=seed + 1,
-                               backend=cfg.render.backend if cfg.render.backend != "auto" else "torch", log=log)
+                               log=log)
+    truth = body_points(body, axis_angle_to_matrix(held_out.pose), held_out.betas)[1]  # (N, 17, 3), once
     spin_cfg = OmegaConf.merge(cfg.mocap_spin, {
         "checkpoint": None, "mean_params": None, "trainable": "all", "synthetic_fraction": 0.0,
         "synthetic_source": "motion", "lr": recipe_cfg.lr, "batch_size": recipe_cfg.batch_size,
         "lr_milestones": [], "loss": recipe_cfg.loss, "compile": False})
     trainer = MocapSpinTrainer(spin_cfg, body, None, CropSet(train_set, device), device, log=log)
     trainer.model.init_pose.copy_(mean_pose6d(train_set.pose)[None].to(device))
-    mean_pose_score = pa_mpjpe_of(trainer.model, body, held_out, device)
+    mean_pose_score = pa_mpjpe_of(trainer.model, body, held_out.images, truth, device)
     log(f"stand-in SPIN: training on the real domain ({len(train_set.images)} crops; held-out split "
         f"{len(held_out.images)}); the mean pose scores {mean_pose_score:.1f} mm PA-MPJPE")
     generator = torch.Generator(device=device).manual_seed(seed)
@@ -126,7 +125,7 @@ def stand_in_spin(cfg: DictConfig, body: BodyModel, device: torch.device, log: C
         trainer.step(generator)
         if step % recipe_cfg.eval_every and step != recipe_cfg.max_steps:
             continue
-        score = pa_mpjpe_of(trainer.model, body, held_out, device)
+        score = pa_mpjpe_of(trainer.model, body, held_out.images, truth, device)
         history.append({"step": step, "pa_mpjpe": round(score, 2)})
         log(f"stand-in SPIN: step {step}, held-out PA-MPJPE {score:.1f} mm")
         if score < best:
