@@ -21,6 +21,7 @@ from mocap_hmr.studies.rerender import render_scenes, stored_scenes
 from mocap_hmr.studies.scores import Scores, paired_delta
 from mocap_hmr.studies.settings import load_study_config
 from mocap_hmr.studies.streams import SharedStream
+from mocap_hmr.studies.tables import WORLD_SETS
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,10 @@ def test_trainable_subsets_table_picture_and_reuse(setup):
     markdown = out.files["markdown"].read_text()
     assert "| bn | 672 | 0.04% |" in markdown and "lsp14 joints, pelvis-aligned" in markdown
     assert out.files["picture"].read_bytes()[:4] == b"\x89PNG" and out.files["differences"].is_file()
-    assert "BN-only" in out.summary and "embedded-image PA-MPJPE" in out.summary
+    assert "BN-only" in out.summary and "embedded-pose-gap PA-MPJPE" in out.summary
+    assert {r["benchmark"] for r in table["results"]} == {"embedded-in-coverage", "embedded-pose-gap",
+                                                          "embedded-view-gap"}
+    assert all("±" in table["rows"][1][f"delta {b}"] for b in WORLD_SETS)
 
     weights = {m: out.folder / "variants" / m / "mocap_spin.pt" for m in ("bn", "all", "all_no_rendered_half_control")}
     stamps = {m: p.stat().st_mtime_ns for m, p in weights.items()}
@@ -80,8 +84,8 @@ def test_synthetic_fraction_curve_over_two_seeds(setup):
     table = json.loads(out.files["json"].read_text())
     rows = table["rows"]
     assert [r.get("rendered") for r in rows] == [None, 0, 2, 4]
-    assert all("±" in r["delta"] and r["spread"] >= 0 for r in rows[1:])
-    assert len(table["runs"]) == 1 + 3 * 2 and "over 2 seeds" in table["notes"][-1]
+    assert all("±" in r["delta embedded-pose-gap"] and r["spread"] >= 0 for r in rows[1:])
+    assert len(table["runs"]) == (1 + 3 * 2) * len(WORLD_SETS) and "over 2 seeds" in table["notes"][-1]
     pooled = {r["method"]: r["metrics"]["pa_mpjpe"] for r in table["results"]}
     runs = {r["method"]: r["metrics"]["pa_mpjpe"] for r in table["runs"]}
     assert pooled["50% rendered"] == pytest.approx((runs["50% rendered"] + runs["50% rendered (seed 1)"]) / 2)
@@ -96,6 +100,26 @@ def test_oracle_variants_are_labelled(setup):
                                                       "oracle: test poses", "oracle: + camera"]
     assert table["notes"][0].startswith("ORACLE") and "ORACLE" in out.summary
     assert (out.folder / "variants" / "bn" / "oracle_+_camera" / "variant.json").is_file()
+
+
+def test_rendered_poses_compares_mocap_with_the_real_domains_poses(setup):
+    out = run_study("rendered-poses", study_config(setup), log=quiet)
+    table = json.loads(out.files["json"].read_text())
+    rows = table["rows"]
+    assert [r["variant"] for r in rows] == ["starting model (not fine-tuned)", "MoCap poses rendered",
+                                            "real-domain poses rendered", "no rendered half (control)",
+                                            "MoCap poses rendered minus real-domain poses rendered"]
+    identity = json.loads((out.folder / "variants" / "bn" / "real-domain_poses_rendered" / "variant.json").read_text())
+    assert identity["synthetic"].startswith("real-domain corpus walk")
+    control = json.loads((out.folder / "variants" / "bn" / "no_rendered_half_control" / "variant.json").read_text())
+    assert control["synthetic"] is None and control["mocap_spin"]["synthetic_fraction"] == 0.0
+    pooled = {(r["method"], r["benchmark"]): r["metrics"]["pa_mpjpe"] for r in table["results"]}
+    mocap, real = (pooled["MoCap poses rendered", "embedded-pose-gap"],
+                   pooled["real-domain poses rendered", "embedded-pose-gap"])
+    assert rows[-1]["delta embedded-pose-gap"].startswith(f"{mocap - real:+.1f}")  # one seed: the paired mean
+    assert out.files["differences"].is_file() and "real domain's poses" in out.summary
+    with pytest.raises(MocapHMRError, match="synthetic_fraction=0 leaves no rendered half"):
+        run_study("rendered-poses", study_config(setup, **{"mocap_spin.synthetic_fraction": 0.0}), log=quiet)
 
 
 def test_synthetic_gap_grid(setup):
@@ -147,7 +171,7 @@ def test_shared_stream_replays_the_same_prefixes(budget):
 
 
 def _result(method, values):
-    return Result(method, "embedded-image", "image", {}, {"pa_mpjpe": float(np.mean(values))},
+    return Result(method, "embedded-pose-gap", "image", {}, {"pa_mpjpe": float(np.mean(values))},
                   {"pa_mpjpe": np.array(values, dtype=float)})
 
 
@@ -168,7 +192,7 @@ def test_differences_between_variants():
 def test_cli_runs_a_study_and_names_bad_keys(setup, capsys):
     assert main(["study", "trainable-subsets", *overrides(setup, **{"study.subsets": "[bn]"})]) == 0
     printed = capsys.readouterr().out
-    assert "trainable-subsets: embedded-image PA-MPJPE" in printed and "table.md" in printed
+    assert "trainable-subsets: embedded-pose-gap PA-MPJPE" in printed and "table.md" in printed
     assert main(["study", "trainable-subsets", *overrides(setup, **{"study.subsets": "[nope]"})]) == 2
     assert "study.subsets=['nope']: expected a list of at least one of bn, bn+regressor" in capsys.readouterr().err
     assert main(["study", "oracle", *overrides(setup, **{"study.stepz": 3})]) == 2

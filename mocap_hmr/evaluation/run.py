@@ -35,7 +35,6 @@ from mocap_hmr.evaluation.embedded import (
     embedded_image_set,
     family_of,
     generalisation_set,
-    image_test_set,
     video_test_set,
 )
 from mocap_hmr.evaluation.pose_gap import DISTANCE_LABEL, PoseGap, gain_by_pose_distance, real_domain_poses
@@ -99,17 +98,6 @@ def _batches(images: torch.Tensor, size: int):
     return lambda: (images[i:i + size] for i in range(0, len(images), size))
 
 
-def embedded_image(cfg, body, methods, load_model, protocol, cache, log) -> list[Result]:
-    """Each method on the single image set of every family from the paper's full camera ranges
-    (``image_test_set``'s defaults), as "embedded-image": what the studies score on. eval.py
-    reports the three sets of ``embedded_images`` instead."""
-    data = image_test_set(body, cfg.render.image_size, n=cfg.eval.image_samples, device="cpu", log=log)
-    truth = mesh_truth(body, data.pose, data.betas)
-    bs = cfg.eval.batch_size
-    return evaluate_benchmark("embedded-image", _batches(data.images, bs), -(-len(data.images) // bs), truth, methods,
-                              load_model, body, protocol, cache, data.meta)
-
-
 def embedded_image_names(embedded) -> list[str]:
     """The image test sets (``embedded.IMAGE_SETS`` names) an ``eval.embedded`` list asks for:
     "image" is all three, "in-coverage", "pose-gap", "view-gap" one each."""
@@ -117,13 +105,14 @@ def embedded_image_names(embedded) -> list[str]:
     return [f"embedded-{s}" for s in chosen]
 
 
-def embedded_images(cfg, body, methods, load_model, protocol, cache, log
+def embedded_images(cfg, body, methods, load_model, protocol, cache, log, names: list[str] | None = None
                     ) -> tuple[list[Result], dict[str, torch.Tensor]]:
-    """Each method on each image test set ``eval.embedded`` asks for (``eval.image_samples``
-    each); returns the results and each set's ground-truth poses (N, 24, 3), in sample order."""
+    """Each method on each image test set of ``names`` (default: those ``eval.embedded`` asks
+    for), ``eval.image_samples`` each; returns the results and each set's ground-truth poses
+    (N, 24, 3), in sample order."""
     results, poses = [], {}
     bs = cfg.eval.batch_size
-    for name in embedded_image_names(cfg.eval.embedded):
+    for name in names or embedded_image_names(cfg.eval.embedded):
         data = embedded_image_set(body, name, cfg.render.image_size, n=cfg.eval.image_samples, device="cpu", log=log)
         truth = mesh_truth(body, data.pose, data.betas)
         results += evaluate_benchmark(name, _batches(data.images, bs), -(-len(data.images) // bs), truth, methods,

@@ -1,7 +1,7 @@
 """The paper's studies, one command each: ``mocap-hmr study NAME [--config FILE] [key=value ...]``.
 
 Each study fine-tunes variants of one starting model (``variants``), scores them on the
-embedded image benchmark (and ``eval.real``) and leaves ``table.md``, ``table.json`` and a
+embedded world's three image sets (and ``eval.real``) and leaves ``table.md``, ``table.json`` and a
 picture in ``<out_dir>/studies/<name>/`` (docs/studies.md). Modules are imported when a study
 runs, so listing them costs nothing.
 """
@@ -16,6 +16,7 @@ STUDIES = {
     "synthetic-fraction": ("synthetic_fraction", "Figure 6: error against the rendered fraction of each batch"),
     "synthetic-gap": ("synthetic_gap", "Figure 9: one model on the test set re-rendered with other looks"),
     "oracle": ("oracle", "Table 2: rendered halves taken from the test set's ground truth (an oracle)"),
+    "rendered-poses": ("rendered_poses", "Table 1: rendering MoCap poses or the real domain's own poses"),
 }
 
 

@@ -3,7 +3,7 @@
 **An oracle: these variants train on the test set's own ground truth.** Copies of the starting
 model are fine-tuned (``study.trainable``: batch norm, as MoCap-SPIN, by default;
 ``mocap_spin.synthetic_fraction`` rendered) with a rendered
-half that takes more and more from the embedded image test set (``study.oracle_levels``, each
+half that takes more and more from the embedded pose-gap test set (``study.oracle_levels``, each
 level adding to the ones before):
 
 - ``pose``: the test samples' body poses (joints 1-23) and shapes; the global orientation from
@@ -25,11 +25,11 @@ from mocap_hmr.choices import ORACLE_LEVELS
 from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
-from mocap_hmr.evaluation.embedded import image_test_set, real_look_renderer
+from mocap_hmr.evaluation.embedded import embedded_image_set, real_look_renderer
 from mocap_hmr.paths import slug
 from mocap_hmr.studies.rerender import StoredScenes, render_scenes, stored_scenes
 from mocap_hmr.studies.scores import Scores
-from mocap_hmr.studies.tables import EMBEDDED, Column, benchmarks, metric_cells, metric_columns, score, write_table
+from mocap_hmr.studies.tables import HEADLINE, Column, benchmarks, metric_cells, metric_columns, score, write_table
 from mocap_hmr.studies.variants import (
     StudyContext,
     StudyOutput,
@@ -85,7 +85,8 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     trainable = cfg.study.trainable
     spin_cfg = fine_tune_config(study, start, trainable=trainable)
     folder = study.folder / "variants" / slug(trainable)
-    data = image_test_set(study.body, cfg.render.image_size, n=cfg.eval.image_samples, device=study.device, log=log)
+    data = embedded_image_set(study.body, HEADLINE, cfg.render.image_size, n=cfg.eval.image_samples,
+                              device=study.device, log=log)
     scenes = stored_scenes(data, cfg.render.image_size)
     renderer = study.sources(spin.batch_size - n_synthetic)[0]
 
@@ -111,10 +112,9 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
             {"variant": DEFAULT, "source": SOURCES[DEFAULT], **metric_cells(results, DEFAULT),
              "spread": scores.spread(DEFAULT)}]
     rows += [{"variant": LABELS[lv], "source": SOURCES[lv], **metric_cells(results, LABELS[lv]),
-              "spread": scores.spread(LABELS[lv]), "delta": scores.delta_text(LABELS[lv], DEFAULT)} for lv in levels]
+              **scores.cells(LABELS[lv], DEFAULT)} for lv in levels]
     columns = [Column("variant", "Variant"), Column("source", "Rendered half"), *metric_columns(results),
-               *([Column("spread", f"{EMBEDDED} PA-MPJPE sd over seeds (mm)")] if scores.seeds > 1 else []),
-               Column("delta", f"{EMBEDDED} PA-MPJPE vs {DEFAULT} (mm, ±)")]
+               *scores.columns(DEFAULT)]
     notes = ["ORACLE: the 'oracle:' variants train on the ground truth of the test set they are scored on; they "
              "bound what better-matched renderings could give and are not results",
              f"each fine-tunes '{trainable}' of the starting model ({start}) for {cfg.study.steps} steps at lr "
@@ -134,7 +134,7 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
         f"PA-MPJPE minus '{DEFAULT}' ({scores.seeds} seed(s))", "difference (mm), ± 2 s.e."),
         study.folder / "oracle_differences.png")
     pa = {m: score(results, m) for m in [START, *names]}
-    summary = (f"{NAME} (ORACLE, trains on test ground truth; '{trainable}', {scores.seeds} seed(s)): {EMBEDDED} "
+    summary = (f"{NAME} (ORACLE, trains on test ground truth; '{trainable}', {scores.seeds} seed(s)): {HEADLINE} "
                f"PA-MPJPE (mm): " + ", ".join(f"{m} {v:.1f}" for m, v in pa.items())
                + "; against the training motion: "
                + ", ".join(f"{LABELS[lv]} {scores.delta_text(LABELS[lv], DEFAULT)}" for lv in levels) + ".")

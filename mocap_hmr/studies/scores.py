@@ -22,7 +22,7 @@ import numpy as np
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
 from mocap_hmr.evaluation.results import Result
-from mocap_hmr.studies.tables import EMBEDDED, find
+from mocap_hmr.studies.tables import HEADLINE, Column, find
 
 
 def repeat_name(label: str, seed: int, repeat: int) -> str:
@@ -68,12 +68,12 @@ class Scores:
                                   runs[0].samples))
         return out
 
-    def spread(self, label: str, metric: str = "pa_mpjpe", benchmark: str = EMBEDDED) -> float | None:
+    def spread(self, label: str, metric: str = "pa_mpjpe", benchmark: str = HEADLINE) -> float | None:
         """Standard deviation of the metric over the label's repeats (None for one run)."""
         values = [find(self.results, name, benchmark).metrics[metric] for name in self.groups[label]]
         return float(np.std(values, ddof=1)) if len(values) > 1 else None
 
-    def delta(self, label: str, reference: str, metric: str = "pa_mpjpe", benchmark: str = EMBEDDED
+    def delta(self, label: str, reference: str, metric: str = "pa_mpjpe", benchmark: str = HEADLINE
               ) -> tuple[float, float]:
         """(mean, standard error) of ``label`` - ``reference`` (see the module docstring). A
         reference with one run (the starting model) is compared with every repeat."""
@@ -85,13 +85,28 @@ class Scores:
             return float(d.mean()), float(d.std(ddof=1) / math.sqrt(len(d)))
         return paired_delta(*pairs[0], metric)
 
-    def delta_text(self, label: str, reference: str, metric: str = "pa_mpjpe") -> str:
-        mean, se = self.delta(label, reference, metric)
+    def delta_text(self, label: str, reference: str, metric: str = "pa_mpjpe", benchmark: str = HEADLINE) -> str:
+        mean, se = self.delta(label, reference, metric, benchmark)
         return f"{mean:+.1f} ± {se:.1f}"
 
-    def verdict(self, label: str, reference: str) -> str:
+    @property
+    def benchmarks(self) -> list[str]:
+        return list(dict.fromkeys(r.benchmark for r in self.results))
+
+    def columns(self, reference: str) -> list[Column]:
+        """A table's spread column (the headline benchmark, with several seeds) and one column per
+        benchmark of differences against ``reference`` (see ``cells``)."""
+        spread = [Column("spread", f"{HEADLINE} PA-MPJPE sd over seeds (mm)")] if self.seeds > 1 else []
+        return spread + [Column(f"delta {b}", f"{b} PA-MPJPE vs {reference} (mm, ±)") for b in self.benchmarks]
+
+    def cells(self, label: str, reference: str) -> dict[str, str | float | None]:
+        """The cells of ``columns(reference)`` in ``label``'s row."""
+        return {"spread": self.spread(label),
+                **{f"delta {b}": self.delta_text(label, reference, benchmark=b) for b in self.benchmarks}}
+
+    def verdict(self, label: str, reference: str, benchmark: str = HEADLINE) -> str:
         """'lower' / 'higher' when the difference exceeds two standard errors, else 'tied'."""
-        mean, se = self.delta(label, reference)
+        mean, se = self.delta(label, reference, benchmark=benchmark)
         return "lower" if mean < -2 * se else "higher" if mean > 2 * se else "tied"
 
     def error_note(self) -> str:

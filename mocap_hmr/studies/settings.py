@@ -30,9 +30,10 @@ class StudySettings:
     start_steps: int = 1000
     start_lr: float = 1e-3
     # Every variant: fine-tuned from the starting model for this many steps at this rate
-    # (mocap_spin.lr_milestones are scaled to the same fractions of the run).
-    steps: int = 200
-    lr: float = 1e-4
+    # (mocap_spin.lr_milestones are scaled to the same fractions of the run); unset: the main
+    # job's (mocap_spin.iterations, mocap_spin.lr), so that a study's "bn" variant is MoCap-SPIN.
+    steps: int | None = None
+    lr: float | None = None
     subsets: list[str] = field(default_factory=lambda: list(SUBSETS))  # trainable-subsets: choices.TRAINABLE
     fractions: list[float] = field(default_factory=lambda: list(FRACTIONS))  # synthetic-fraction
     trainable: str = "bn"  # synthetic-fraction and oracle: the subset their variants fine-tune (bn: MoCap-SPIN)
@@ -56,5 +57,11 @@ class StudyConfig(TrainConfig):
 
 
 def load_study_config(config_file: str | Path | None = None, overrides: list[str] | None = None) -> DictConfig:
-    """Schema defaults <- YAML preset <- ``key=value`` overrides, ``study.*`` keys included."""
-    return load_config(config_file, overrides, schema=StudyConfig)
+    """Schema defaults <- YAML preset <- ``key=value`` overrides, ``study.*`` keys included;
+    ``study.steps`` and ``study.lr`` filled in from ``mocap_spin`` where unset."""
+    cfg = load_config(config_file, overrides, schema=StudyConfig)
+    if cfg.study.steps is None:
+        cfg.study.steps = cfg.mocap_spin.iterations
+    if cfg.study.lr is None:
+        cfg.study.lr = cfg.mocap_spin.lr
+    return cfg

@@ -2,9 +2,9 @@
 
 Copies of the starting model are fine-tuned (``study.trainable``, batch norm by
 default) with ``study.fractions`` of every batch rendered and the rest real (or
-reference-domain), the same steps, learning rate and samples (a 25% batch holds the first
-rendered and real samples of the 50% one); PA-MPJPE and MPJPE on the embedded image
-benchmark (and ``eval.real``) against the fraction. The paper finds an optimum around 50%.
+real-domain), the same steps, learning rate and samples (a 25% batch holds the first
+rendered and real samples of the 50% one); PA-MPJPE and MPJPE on the embedded world's
+three image sets (and ``eval.real``) against the fraction. The paper finds an optimum around 50%.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
 from mocap_hmr.paths import slug
 from mocap_hmr.studies.scores import Scores
-from mocap_hmr.studies.tables import EMBEDDED, Column, benchmarks, metric_cells, metric_columns, score, write_table
+from mocap_hmr.studies.tables import HEADLINE, Column, benchmarks, metric_cells, metric_columns, score, write_table
 from mocap_hmr.studies.variants import (
     StudyContext,
     StudyOutput,
@@ -59,12 +59,11 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
 
     rows = [{"variant": f"{START} (not fine-tuned)", **metric_cells(results, START)}]
     rows += [{"variant": label(f), "fraction": f"{f:g}", "rendered": rendered[f], **metric_cells(results, label(f)),
-              "spread": scores.spread(label(f)), "delta": scores.delta_text(label(f), START)} for f in fractions]
+              **scores.cells(label(f), START)} for f in fractions]
     columns = [Column("variant", "Variant"), Column("fraction", "Synthetic fraction"),
                Column("rendered", f"Rendered per batch of {spin.batch_size}"), *metric_columns(results),
-               *([Column("spread", f"{EMBEDDED} PA-MPJPE sd over seeds (mm)")] if scores.seeds > 1 else []),
-               Column("delta", f"{EMBEDDED} PA-MPJPE vs {START} (mm, ±)")]
-    other = "real" if study.real_data else "reference-domain"
+               *scores.columns(START)]
+    other = "real" if study.real_data else "real-domain"
     notes = [f"each fraction fine-tunes '{st.trainable}' of the starting model ({start}) for {st.steps} "
              f"steps at lr {st.lr:g}; the rest of each batch is {other}; the same samples for every fraction",
              scores.error_note()]
@@ -73,7 +72,7 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     panels = [(f"{name} (mm)", {b: [score(results, label(f), metric, b) for f in fractions]
                                 for b in benchmarks(results)})
               for metric, name in (("pa_mpjpe", "PA-MPJPE"), ("mpjpe", "MPJPE"))]
-    references = [(f"{START} ({EMBEDDED})", score(results, START, metric)) for metric in ("pa_mpjpe", "mpjpe")]
+    references = [(f"{START} ({HEADLINE})", score(results, START, metric)) for metric in ("pa_mpjpe", "mpjpe")]
     files["picture"] = save_png(curve_chart(fractions, panels,
                                             f"Error against the rendered fraction of each batch ('{st.trainable}')",
                                             "fraction of each batch rendered", references),
@@ -86,7 +85,7 @@ def _summary(scores: Scores, results, fractions: list[float], trainable: str) ->
     best = min(fractions, key=pa.get)
     inner = 0 < fractions.index(best) < len(fractions) - 1
     line = ", ".join(f"{f:g}: {pa[f]:.1f}" for f in fractions)
-    text = (f"{NAME} ('{trainable}', {scores.seeds} seed(s)): {EMBEDDED} PA-MPJPE (mm) by fraction rendered: {line} "
+    text = (f"{NAME} ('{trainable}', {scores.seeds} seed(s)): {HEADLINE} PA-MPJPE (mm) by fraction rendered: {line} "
             f"({START} {score(results, START):.1f}). Lowest at {best:g}"
             + (", inside the range" if inner else ", at an end of the range"))
     ends = [f for f in (fractions[0], fractions[-1]) if f != best]

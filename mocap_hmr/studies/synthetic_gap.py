@@ -1,6 +1,6 @@
 """``synthetic-gap`` (the paper's Figure 9): how much the look of a rendering costs.
 
-One model is scored on the embedded image test set rendered again with every combination of
+One model is scored on the embedded pose-gap test set rendered again with every combination of
 ``study.backgrounds`` and ``study.bodies``: the same poses, shapes, cameras and crops as the
 stored set (``rerender.stored_scenes``), only the appearance drawn anew. Backgrounds: ``black``;
 ``noise`` (uniform random pixels: random, but no scene); ``scenes`` (the renderer's default:
@@ -24,12 +24,12 @@ from omegaconf import DictConfig
 from mocap_hmr.data.motion_index import load_index
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method, evaluate_benchmark
-from mocap_hmr.evaluation.embedded import held_out_motion_index, image_test_set
+from mocap_hmr.evaluation.embedded import embedded_image_set, held_out_motion_index
 from mocap_hmr.evaluation.predict import load_image_model
 from mocap_hmr.evaluation.run import mesh_truth, smpl_protocol
 from mocap_hmr.studies.rerender import StoredScenes, render_scenes, stored_scenes
 from mocap_hmr.studies.scores import paired_delta
-from mocap_hmr.studies.tables import EMBEDDED, Column, write_table
+from mocap_hmr.studies.tables import HEADLINE, Column, find, write_table
 from mocap_hmr.studies.variants import StudyContext, StudyOutput, evaluate_models, starting_model
 from mocap_hmr.training.mocap_spin import FINAL_MODEL
 from mocap_hmr.vis.charts import bar_chart
@@ -93,10 +93,11 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
         log(f"{NAME}: re-renders the embedded test set only; mocap_spin.real / eval.real are not used")
     weights, which = model_to_evaluate(study)
     method = Method("model", weights)
-    stored = evaluate_models(study, [method], real=False)[0]
+    stored = find(evaluate_models(study, [method], real=False), method.name, HEADLINE)
 
     device = study.device
-    data = image_test_set(study.body, cfg.render.image_size, n=cfg.eval.image_samples, device=device, log=log)
+    data = embedded_image_set(study.body, HEADLINE, cfg.render.image_size, n=cfg.eval.image_samples, device=device,
+                              log=log)
     scenes = stored_scenes(data, cfg.render.image_size)
     truth = mesh_truth(study.body, data.pose.cpu(), data.betas.cpu())
     index = load_index(held_out_motion_index(log=log), device=device)
@@ -128,7 +129,7 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
                *(Column(m, f"{label} (mm)", lower_better=True)
                  for m, label in (("pa_mpjpe", "PA-MPJPE"), ("mpjpe", "MPJPE"), ("mpvpe", "MPVPE"))),
                Column("delta", f"PA-MPJPE vs {STORED} (mm, ± s.e.)")]
-    notes = [f"model: {which}", f"the {len(scenes)} samples of the {EMBEDDED} test set, rendered again with the same "
+    notes = [f"model: {which}", f"the {len(scenes)} samples of the {HEADLINE} test set, rendered again with the same "
              "pose, shape, camera and crop; light and texture drawn anew (one seed for every look)",
              "our background sampler's random backgrounds are its procedural rooms: pixel noise stands for "
              "'random' and the rooms (or photos) for 'scenes'"]

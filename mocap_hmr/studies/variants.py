@@ -15,7 +15,7 @@
   on ``SharedStream``s and writes ``variants/<label>/mocap_spin.pt``, ``metrics_mocap_spin.csv`` and
   ``variant.json``. A variant whose weights exist and whose ``variant.json`` matches its
   settings (configuration, streams, starting weights) is not trained again.
-- ``evaluate_models(study, methods)``: each model on the embedded image benchmark and on every
+- ``evaluate_models(study, methods)``: each model on the embedded world's three image sets and on every
   ``eval.real`` benchmark; predictions cached under the study's ``predictions/``.
 """
 
@@ -38,10 +38,11 @@ from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
 from mocap_hmr.evaluation.predict import load_image_model
 from mocap_hmr.evaluation.results import Result
-from mocap_hmr.evaluation.run import embedded_image, real_benchmarks, smpl_protocol
+from mocap_hmr.evaluation.run import embedded_images, real_benchmarks, smpl_protocol
 from mocap_hmr.paths import slug
 from mocap_hmr.studies.scores import repeat_name
 from mocap_hmr.studies.streams import SharedStream
+from mocap_hmr.studies.tables import WORLD_SETS
 from mocap_hmr.training.distributed import resolve_device
 from mocap_hmr.training.mocap_spin import FINAL_MODEL
 from mocap_hmr.training.runner import build_mocap_spin, build_streams, load_motion, run_steps, with_starting_model
@@ -216,8 +217,9 @@ def train_repeats(study: StudyContext, label: str, spin_cfg: DictConfig,
 
 
 def evaluate_models(study: StudyContext, methods: list[Method], real: bool = True) -> list[Result]:
-    """Each method on the embedded image benchmark (``eval.image_samples`` renderings of
-    held-out motion) and, with ``real``, on every ``eval.real`` benchmark."""
+    """Each method on the embedded world's three image sets (``tables.WORLD_SETS``,
+    ``eval.image_samples`` renderings of held-out motion each) and, with ``real``, on every
+    ``eval.real`` benchmark."""
     cfg = study.cfg
     protocol = smpl_protocol(cfg.eval.align)
     cache = study.folder / "predictions"
@@ -225,7 +227,7 @@ def evaluate_models(study: StudyContext, methods: list[Method], real: bool = Tru
     def load_model(weights: Path):
         return load_image_model(cfg.mocap_spin, weights, study.device)
 
-    results = embedded_image(cfg, study.body, methods, load_model, protocol, cache, study.log)
+    results, _ = embedded_images(cfg, study.body, methods, load_model, protocol, cache, study.log, list(WORLD_SETS))
     if real:
         results += real_benchmarks(cfg, study.body, methods, load_model, cache, study.device, study.log)
     return results
