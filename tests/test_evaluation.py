@@ -51,7 +51,7 @@ def test_eval_writes_the_report_and_reuses_predictions(tiny_corpus, run):
     assert trained_on and groups == {"turned (any family, random orientation)"} | {
         f"{family} ({'trained on' if family in trained_on else 'unseen'})" for family in FAMILIES}
     image_sets = ("embedded-in-coverage", "embedded-pose-gap", "embedded-view-gap")
-    assert rows == ({(m, b) for m in image_models for b in image_sets}
+    assert rows == ({(m, b) for m in ("mean pose", *image_models) for b in image_sets}
                     | {(m, "embedded-video") for m in image_models}
                     | {(f"{m} + {s}", "embedded-video") for m in image_models for s in SMOOTHERS}
                     | {(m, b) for m in ("corrupted input", *SMOOTHERS) for b in ("embedded-denoising", *groups)})
@@ -72,10 +72,25 @@ def test_eval_writes_the_report_and_reuses_predictions(tiny_corpus, run):
     assert gap["sets"]["embedded-pose-gap"]["mean_distance_deg"] > gap["sets"]["embedded-in-coverage"][
         "mean_distance_deg"]  # the families the real domain lacks are further from its poses
     cached = sorted((run / "eval" / "predictions").glob("*.npz"))
-    assert len(cached) == 8  # 2 models x 4 rendered benchmarks
+    assert len(cached) == 11  # 2 models x 4 rendered benchmarks, the mean pose x 3 image sets
     stamps = [p.stat().st_mtime_ns for p in cached]
     evaluate(cfg, log=lambda m: None)
     assert [p.stat().st_mtime_ns for p in cached] == stamps  # read back, not recomputed
+
+
+def test_the_mean_pose_row_predicts_the_starting_models_prior(tiny_corpus, run):
+    from mocap_hmr.evaluation.predict import load_image_model
+    from mocap_hmr.geometry import rot6d_to_matrix
+
+    cfg = config(tiny_corpus, run, **SMALL_EVAL)
+    model = load_image_model(cfg.mocap_spin, run / "eval" / "mean_pose.pt", torch.device("cpu"))
+    start = load_image_model(cfg.mocap_spin, run / "mocap_spin_start.pt", torch.device("cpu"))
+    images = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        out = model(images)
+    prior = rot6d_to_matrix(start.init_pose.reshape(24, 6))
+    torch.testing.assert_close(out.rotmat, prior.expand(2, 24, 3, 3))
+    torch.testing.assert_close(out.betas, start.init_shape.expand(2, 10))
 
 
 def test_eval_script_reports_what_is_missing(tmp_path, capsys):

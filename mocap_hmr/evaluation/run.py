@@ -11,7 +11,9 @@ also be chosen alone by its name without "embedded-" ("in-coverage", ...).
 
 Methods: "starting model" (``mocap_spin.checkpoint``, or the initialisation the run saved
 as ``mocap_spin_start.pt``) and "MoCap-SPIN" (the run's ``mocap_spin.pt``); on video
-benchmarks each also "+ PoseBERT" (the run's ``posebert.pt``). Image-model predictions are
+benchmarks each also "+ PoseBERT" (the run's ``posebert.pt``). On the embedded image sets the
+"mean pose" row is the simplest baseline every model must beat: the starting model's own prior
+(its mean pose and shape) predicted for every image (``mean_pose_method``). Image-model predictions are
 cached under ``<out>/predictions`` and reused while the weights and benchmark are unchanged.
 """
 
@@ -48,6 +50,7 @@ from mocap_hmr.evaluation.smoothing_eval import score_smoothers
 from mocap_hmr.geometry import axis_angle_to_matrix
 from mocap_hmr.geometry.cameras import FLIP
 from mocap_hmr.metrics import Protocol
+from mocap_hmr.models.checkpoints import save_spin_checkpoint
 from mocap_hmr.models.posebert import PoseBERT, load_posebert
 from mocap_hmr.smoothers import standard_smoothers
 from mocap_hmr.training.distributed import resolve_device
@@ -59,6 +62,7 @@ from mocap_hmr.vis.gain import gain_by_distance, gain_histogram
 from samplers.cameras import CameraSampler
 
 DENOISING_VIEW_SEED = 0
+MEAN_POSE = "mean pose"
 
 
 def image_methods(cfg: DictConfig, run: Path) -> list[Method]:
@@ -69,6 +73,23 @@ def image_methods(cfg: DictConfig, run: Path) -> list[Method]:
                             "point eval.run at a finished run")
     start = Path(_started_from(cfg, run) or run / START_MODEL)
     return ([Method("starting model", start)] if start.is_file() else []) + [Method("MoCap-SPIN", final)]
+
+
+def mean_pose_method(cfg: DictConfig, start: Method, out: Path, device: torch.device) -> Method:
+    """The "mean pose" baseline of a starting model: its weights with the regressor's output
+    layers zeroed, so that every image gets the model's prior (``init_pose``, ``init_shape``,
+    ``init_cam``: SPIN's mean parameters, or the real domain's mean pose for the stand-in
+    SPIN); written to ``out/mean_pose.pt`` unless it is newer than the starting weights (so the
+    prediction cache, keyed on the file's identity, holds)."""
+    path = out / "mean_pose.pt"
+    if path.is_file() and path.stat().st_mtime_ns > Path(start.weights).stat().st_mtime_ns:
+        return Method(MEAN_POSE, path)
+    model = load_image_model(cfg.mocap_spin, start.weights, device)
+    with torch.no_grad():
+        for layer in (model.decpose, model.decshape, model.deccam):
+            layer.weight.zero_()
+            layer.bias.zero_()
+    return Method(MEAN_POSE, save_spin_checkpoint(model, path))
 
 
 def _started_from(cfg: DictConfig, run: Path) -> str | None:
@@ -213,7 +234,8 @@ def evaluate(cfg: DictConfig, log=print) -> dict[str, Path]:
 
     results, image_poses = [], {}
     if embedded_image_names(cfg.eval.embedded):
-        results, image_poses = embedded_images(cfg, body, methods, load_model, protocol, cache, log)
+        baseline = [mean_pose_method(cfg, methods[0], out, device)] if methods[0].name == "starting model" else []
+        results, image_poses = embedded_images(cfg, body, [*baseline, *methods], load_model, protocol, cache, log)
     if "video" in cfg.eval.embedded:
         results += embedded_video(cfg, body, methods, load_model, protocol, cache, posebert, log)
     if "denoising" in cfg.eval.embedded:
