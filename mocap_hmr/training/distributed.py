@@ -131,12 +131,18 @@ def barrier() -> None:
         dist.barrier()
 
 
-def cleanup() -> None:
+def cleanup(wait_for_peers: bool = True) -> None:
     """Ends the process group. DDP models left in reference cycles are collected first: one
     destroyed after its process group made gloo abort the process at exit (SIGABRT, "terminate
-    called without an active exception") in about one two-process run in five."""
+    called without an active exception") in about one two-process run in five. Then, with
+    ``wait_for_peers`` (a process that finished its work), every process waits for the others,
+    so that none tears the group down while a peer's gloo threads still talk to it (the rarer
+    abort left after the collection, under load). A process leaving on an error does not wait:
+    its peers may be inside a collective it will never join."""
     if dist.is_initialized():
         gc.collect()
+        if wait_for_peers:
+            dist.barrier()
         dist.destroy_process_group()
 
 

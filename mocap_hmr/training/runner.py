@@ -249,10 +249,13 @@ def train(cfg: DictConfig, log=print) -> Path:
     check_inputs(cfg)
     check_run_folder(cfg)
     ctx = init_distributed(cfg)
+    finished = False
     try:
-        return _train(cfg, ctx, log if ctx.is_main else lambda message: None)
+        out = _train(cfg, ctx, log if ctx.is_main else lambda message: None)
+        finished = True
+        return out
     finally:
-        cleanup()
+        cleanup(wait_for_peers=finished)
 
 
 def _train(cfg: DictConfig, ctx: DistContext, log) -> Path:
