@@ -131,7 +131,7 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     files["differences"] = save_png(difference_chart(
         [LABELS[lv] for lv in levels], [scores.delta(LABELS[lv], DEFAULT) for lv in levels],
         [scores.verdict(LABELS[lv], DEFAULT) for lv in levels],
-        f"PA-MPJPE minus '{DEFAULT}' ({scores.seeds} seed(s))", "difference (mm), ± 2 s.e."),
+        f"{HEADLINE} PA-MPJPE minus '{DEFAULT}' ({scores.seeds} seed(s))", "difference (mm), ± 2 s.e."),
         study.folder / "oracle_differences.png")
     pa = {m: score(results, m) for m in [START, *names]}
     summary = (f"{NAME} (ORACLE, trains on test ground truth; '{trainable}', {scores.seeds} seed(s)): {HEADLINE} "

@@ -82,7 +82,7 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     files["differences"] = save_png(difference_chart(
         [*subsets, "all, control"], [scores.delta(name, START) for name in [*subsets, CONTROL]],
         [scores.verdict(name, START) for name in [*subsets, CONTROL]],
-        f"PA-MPJPE minus the starting model's ({scores.seeds} seed(s))", "difference (mm), ± 2 s.e."),
+        f"{HEADLINE} PA-MPJPE minus the starting model's ({scores.seeds} seed(s))", "difference (mm), ± 2 s.e."),
         study.folder / "trainable_subsets_differences.png")
     return StudyOutput(NAME, study.folder, files, _summary(scores, results, subsets))
 
