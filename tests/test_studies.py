@@ -116,7 +116,7 @@ def test_rendered_poses_compares_mocap_with_the_real_domains_poses(setup):
     pooled = {(r["method"], r["benchmark"]): r["metrics"]["pa_mpjpe"] for r in table["results"]}
     mocap, real = (pooled["MoCap poses rendered", "embedded-pose-gap"],
                    pooled["real-domain poses rendered", "embedded-pose-gap"])
-    assert rows[-1]["delta embedded-pose-gap"].startswith(f"{mocap - real:+.1f}")  # one seed: the paired mean
+    assert rows[-1]["delta embedded-pose-gap"].startswith(f"{mocap - real:+.2f}")  # one seed: the paired mean
     assert out.files["differences"].is_file() and "real domain's poses" in out.summary
     with pytest.raises(MocapHMRError, match="synthetic_fraction=0 leaves no rendered half"):
         run_study("rendered-poses", study_config(setup, **{"mocap_spin.synthetic_fraction": 0.0}), log=quiet)

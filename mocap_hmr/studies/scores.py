@@ -87,7 +87,7 @@ class Scores:
 
     def delta_text(self, label: str, reference: str, metric: str = "pa_mpjpe", benchmark: str = HEADLINE) -> str:
         mean, se = self.delta(label, reference, metric, benchmark)
-        return f"{mean:+.1f} ± {se:.1f}"
+        return f"{mean:+.2f} ± {se:.2f}"  # hundredths: batch-norm-only differences are tenths of a mm
 
     @property
     def benchmarks(self) -> list[str]:
