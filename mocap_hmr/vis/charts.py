@@ -69,9 +69,10 @@ def curve_chart(x: Sequence[float], panels: Sequence[tuple[str, dict[str, Sequen
                 xlabel: str, references: Sequence[tuple[str, float] | None] = ()) -> Figure:
     """One panel per (ylabel, {series name: values (X,)}), stacked, sharing the x axis ``x``
     (X,): each series a line with its points marked and written; ``references[i]`` (label,
-    value) is a dashed line in panel i, named in its legend."""
+    value) is a dashed line in panel i, named in its legend, which sits beside the panel (inside
+    it would cover points of curves that lie close together)."""
     xs = np.asarray(x, float)
-    fig = new_figure(6.0, 0.6 + 2.3 * len(panels))
+    fig = new_figure(8.4, 0.6 + 2.3 * len(panels))
     axes = np.atleast_1d(fig.subplots(len(panels), 1, sharex=True))
     for i, (ax, (ylabel, series)) in enumerate(zip(axes, panels, strict=True)):
         for j, (name, values) in enumerate(series.items()):
@@ -88,7 +89,7 @@ def curve_chart(x: Sequence[float], panels: Sequence[tuple[str, dict[str, Sequen
         lo, hi = ax.get_ylim()
         ax.set_ylim(lo, hi + 0.08 * (hi - lo))  # room for the values written above the points
         ax.set_ylabel(ylabel)
-        ax.legend(loc="best")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
     axes[-1].set_xticks(xs, [f"{v:g}" for v in xs])
     axes[-1].set_xlabel(xlabel)
     fig.suptitle(title)
