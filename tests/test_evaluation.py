@@ -83,7 +83,8 @@ def test_the_mean_pose_row_predicts_the_starting_models_prior(tiny_corpus, run):
     from mocap_hmr.geometry import rot6d_to_matrix
 
     cfg = config(tiny_corpus, run, **SMALL_EVAL)
-    model = load_image_model(cfg.mocap_spin, run / "eval" / "mean_pose.pt", torch.device("cpu"))
+    (weights,) = (run / "eval").glob("mean_pose_*.pt")  # one per starting model
+    model = load_image_model(cfg.mocap_spin, weights, torch.device("cpu"))
     start = load_image_model(cfg.mocap_spin, run / "mocap_spin_start.pt", torch.device("cpu"))
     images = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():

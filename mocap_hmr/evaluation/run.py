@@ -41,7 +41,7 @@ from mocap_hmr.evaluation.embedded import (
 )
 from mocap_hmr.evaluation.pose_gap import DISTANCE_LABEL, PoseGap, gain_by_pose_distance, real_domain_poses
 from mocap_hmr.evaluation.pose_gap import markdown as pose_gap_markdown
-from mocap_hmr.evaluation.predict import load_image_model
+from mocap_hmr.evaluation.predict import cache_key, load_image_model
 from mocap_hmr.evaluation.real import load_real
 from mocap_hmr.evaluation.report import read_metrics_csv, write_report
 from mocap_hmr.evaluation.results import Result
@@ -79,10 +79,10 @@ def mean_pose_method(cfg: DictConfig, start: Method, out: Path, device: torch.de
     """The "mean pose" baseline of a starting model: its weights with the regressor's output
     layers zeroed, so that every image gets the model's prior (``init_pose``, ``init_shape``,
     ``init_cam``: SPIN's mean parameters, or the real domain's mean pose for the stand-in
-    SPIN); written to ``out/mean_pose.pt`` unless it is newer than the starting weights (so the
-    prediction cache, keyed on the file's identity, holds)."""
-    path = out / "mean_pose.pt"
-    if path.is_file() and path.stat().st_mtime_ns > Path(start.weights).stat().st_mtime_ns:
+    SPIN); written once per starting weights to ``out/mean_pose_<key>.pt``, the key naming the
+    starting file's identity (so the prediction cache, keyed on this file's, holds)."""
+    path = out / f"mean_pose_{cache_key(start.weights, {})}.pt"
+    if path.is_file():
         return Method(MEAN_POSE, path)
     model = load_image_model(cfg.mocap_spin, start.weights, device)
     with torch.no_grad():
