@@ -103,6 +103,25 @@ def test_stand_in_is_trained_once_scored_and_cached(body, tiny_body_dir, tmp_pat
     assert stand_in_spin_path(other, body) != path  # another recipe is another file
 
 
+def test_a_diverging_stand_in_stops_with_the_key_to_change(body, tiny_body_dir, tmp_path):
+    cfg = _cfg(tiny_body_dir, tmp_path, **{"stand_in_spin.lr": 1e6})
+    with pytest.raises(MocapHMRError, match=r"stand-in SPIN: .*lower stand_in_spin.lr \(now 1e\+06\)"):
+        stand_in_spin(cfg, body, torch.device("cpu"), **QUIET)
+    assert not stand_in_spin_path(cfg, body).exists()  # nothing cached
+
+
+def test_diverged_weights_score_infinity_instead_of_failing(body):
+    from mocap_hmr.evaluation.scoring import body_points
+    from mocap_hmr.models.hmr import HMR
+    from mocap_hmr.training.stand_in_spin import pa_mpjpe_of
+
+    model = HMR("tiny")
+    with torch.no_grad():
+        model.decpose.bias.fill_(float("nan"))
+    truth = body_points(body, torch.eye(3).expand(2, 24, 3, 3), torch.zeros(2, 10))[1]
+    assert pa_mpjpe_of(model, body, torch.zeros(2, 3, SIZE, SIZE), truth, torch.device("cpu")) == math.inf
+
+
 def test_the_main_job_fine_tunes_the_stand_in_unless_told_otherwise(body, tiny_body_dir, tmp_path):
     cfg = _cfg(tiny_body_dir, tmp_path)
     started = with_starting_model(cfg, body, torch.device("cpu"), **QUIET)

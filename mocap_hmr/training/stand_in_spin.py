@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,7 @@ from omegaconf import DictConfig, OmegaConf
 from mocap_hmr.atomic import atomic_write
 from mocap_hmr.body import BodyModel
 from mocap_hmr.data.crop_batch import CropBatch
+from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.embedded import body_fingerprint, real_domain_set
 from mocap_hmr.evaluation.scoring import body_points
 from mocap_hmr.filters import nearest_rotation
@@ -79,6 +81,8 @@ def pa_mpjpe_of(model: HMR, body: BodyModel, images: torch.Tensor, truth: torch.
         outputs = [model(images[i:i + EVAL_BATCH].to(device)) for i in range(0, len(images), EVAL_BATCH)]
     model.train(was_training)
     rotmat, betas = torch.cat([o.rotmat for o in outputs]), torch.cat([o.betas for o in outputs])
+    if not (torch.isfinite(rotmat).all() and torch.isfinite(betas).all()):
+        return math.inf  # diverged weights: the worst score, not a failed Procrustes fit
     return float(pa_mpjpe(body_points(body, rotmat, betas)[1], truth).mean())
 
 
@@ -122,7 +126,13 @@ def stand_in_spin(cfg: DictConfig, body: BodyModel, device: torch.device, log: C
     best, best_step, best_state, history = float("inf"), 0, None, []
     bar = progress(range(1, recipe_cfg.max_steps + 1), recipe_cfg.max_steps, "stand-in SPIN", unit="steps")
     for step in bar:
-        trainer.step(generator)
+        loss = trainer.step(generator)["loss"]
+        if not math.isfinite(loss):  # the trainer skipped the update; its weights may already be lost
+            if best_state is None:
+                raise MocapHMRError(f"stand-in SPIN: the loss became {loss} at step {step}, before any finite "
+                                    f"held-out score; lower stand_in_spin.lr (now {recipe_cfg.lr:g})")
+            log(f"stand-in SPIN: the loss became {loss} at step {step}: stopping, keeping step {best_step}")
+            break
         if step % recipe_cfg.eval_every and step != recipe_cfg.max_steps:
             continue
         score = pa_mpjpe_of(trainer.model, body, held_out.images, truth, device)
@@ -133,6 +143,9 @@ def stand_in_spin(cfg: DictConfig, body: BodyModel, device: torch.device, log: C
         elif step - best_step >= recipe_cfg.patience * recipe_cfg.eval_every:
             log(f"stand-in SPIN: no better for {recipe_cfg.patience} scores: stopping, keeping step {best_step}")
             break
+    if best_state is None:
+        raise MocapHMRError(f"stand-in SPIN: no finite held-out score in {recipe_cfg.max_steps} steps; lower "
+                            f"stand_in_spin.lr (now {recipe_cfg.lr:g})")
     trainer.model.load_state_dict(best_state)
     save_spin_checkpoint(trainer.model, path)
     info = {"pa_mpjpe": round(best, 2), "mean_pose_pa_mpjpe": round(mean_pose_score, 2), "step": best_step,
