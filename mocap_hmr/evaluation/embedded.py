@@ -194,7 +194,7 @@ def benchmark_dir() -> Path:
 
 
 def real_look_renderer(body: BodyModel, index: MotionIndex, image_size: int,
-                             backend: str = "torch", cameras: CameraSampler | None = None) -> SyntheticRenderer:
+                       backend: str = "torch", cameras: CameraSampler | None = None) -> SyntheticRenderer:
     """The real domain's look (the body's bare skin textures, no photometric
     augmentation, as ``runner.build_streams``), with full-body crops only, on the body's device;
     ``cameras``: its viewpoints (default ``CameraSampler()``)."""
@@ -256,7 +256,7 @@ def image_test_set(body: BodyModel, image_size: int = 224, n: int = 256, seed: i
             raise MocapHMRError(f"image_test_set: n={n} is more than the {len(candidates)} held-out frames"
                                 + (f" of {', '.join(families)}" if families is not None else ""))
         renderer = real_look_renderer(body, index, image_size, backend,
-                                            cameras=CameraSampler(**cameras) if cameras is not None else None)
+                                      cameras=CameraSampler(**cameras) if cameras is not None else None)
         generator = torch.Generator(device=_device(body)).manual_seed(seed)
         frame = candidates[torch.randperm(len(candidates), generator=generator, device=_device(body))[:n]]
         cams = renderer.views(n, generator)

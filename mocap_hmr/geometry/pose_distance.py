@@ -14,10 +14,15 @@ BODY_JOINTS = tuple(range(1, 24))  # SMPL's joints without the root: its orienta
 CHUNK = 64  # poses per block: a block holds (CHUNK, M, joints) angles
 
 
+def angle_of_trace(trace: torch.Tensor) -> torch.Tensor:
+    """The rotation angle (radians, in [0, pi]) of a rotation whose trace is ``trace`` (the trace
+    of A^T B for the angle between A and B), clamped against rounding past [-1, 3]."""
+    return torch.arccos(((trace - 1) / 2).clamp(-1.0, 1.0))
+
+
 def geodesic_angles(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Angles (radians, in [0, pi]) between rotations a (..., 3, 3) and b (..., 3, 3), broadcast."""
-    trace = (a * b).sum(dim=(-2, -1))
-    return torch.arccos(((trace - 1) / 2).clamp(-1.0, 1.0))
+    return angle_of_trace((a * b).sum(dim=(-2, -1)))
 
 
 def nearest_pose_distance(poses: torch.Tensor, corpus: torch.Tensor, joints: tuple[int, ...] = BODY_JOINTS,
@@ -42,7 +47,7 @@ def nearest_pose_distance(poses: torch.Tensor, corpus: torch.Tensor, joints: tup
     for first in range(0, len(poses), chunk):
         ours = poses[first:first + chunk, idx].to(dtype).flatten(-2).transpose(0, 1)  # (J', n, 9)
         trace = ours @ theirs  # (J', n, M)
-        angle = torch.arccos(((trace - 1) / 2).clamp(-1.0, 1.0)).mean(dim=0)  # (n, M)
+        angle = angle_of_trace(trace).mean(dim=0)  # (n, M)
         best, where = angle.min(dim=1)
         distances.append(best)
         nearest.append(where)

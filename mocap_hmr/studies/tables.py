@@ -13,13 +13,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from mocap_hmr.atomic import atomic_write
+from mocap_hmr.choices import EMBEDDED_IMAGE_SETS
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.report import IMAGE_METRICS, describe_protocol, markdown_table
 from mocap_hmr.evaluation.results import UNITS, Result
 
 # The embedded world's three image sets, every study scores them; the paper's effect is to show on the
 # pose gap, so that set heads the summaries and differences (mocap_hmr.evaluation.embedded.IMAGE_SETS)
-WORLD_SETS = ("embedded-in-coverage", "embedded-pose-gap", "embedded-view-gap")
+WORLD_SETS = tuple(f"embedded-{name}" for name in EMBEDDED_IMAGE_SETS)
 HEADLINE = "embedded-pose-gap"
 
 

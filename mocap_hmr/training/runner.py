@@ -315,7 +315,7 @@ def _start_writing(cfg: DictConfig, tasks: list[_Task], out: Path, resumed: bool
 
 
 def run_steps(cfg: DictConfig, name: str, trainer, iterations: int, batch_size: int, out: Path,
-              generator: torch.Generator, what: str = "", log=print) -> None:
+              generator: torch.Generator, what: str = "") -> None:
     """One trainer stepped ``iterations`` times through the runner's loop, in this process, with
     no checkpoints: its metrics CSV (every step), pictures and export go into ``out`` (the
     studies' variants). ``what`` names the run in the NaN message."""
