@@ -323,3 +323,35 @@ def test_each_task_draws_from_its_own_stream(tiny_corpus, tmp_path):
     assert torch.equal(states[0]["mocap_spin"], states[1]["mocap_spin"])
     assert torch.equal(states[0]["mocap_spin"], states[2]["mocap_spin"])
     assert not torch.equal(states[0]["posebert"], states[1]["posebert"])
+
+
+def test_unweighted_keypoint_terms_skip_the_body_and_leave_the_loss_unchanged(tiny_corpus, tmp_path):
+    body = BodyModel(config(tiny_corpus, tmp_path).body.model_path)
+    calls = []
+
+    def counting_body(*args, **kwargs):
+        calls.append(1)
+        return body(*args, **kwargs)
+
+    def losses(**weights):
+        cfg = config(tiny_corpus, tmp_path, **{f"mocap_spin.loss.{k}": v for k, v in weights.items()})
+        torch.manual_seed(0)
+        trainer = build_mocap_spin(cfg, body, torch.device("cpu"), log=lambda m: None,
+                                   streams=build_streams(cfg, body, torch.device("cpu"), log=lambda m: None))
+        trainer.body = counting_body
+        trainer.model.eval()  # no dropout: the same outputs for the same weights
+        trainer.last_batch = trainer.batch(torch.Generator().manual_seed(0))
+        calls.clear()
+        terms = trainer.losses(trainer.last_batch)
+        return terms, len(calls), trainer
+
+    weighted, weighted_calls, _ = losses(keypoints_2d=5.0, keypoints_3d=5.0)
+    unweighted, unweighted_calls, trainer = losses(keypoints_2d=0.0, keypoints_3d=0.0)
+    assert weighted_calls == 1 and unweighted_calls == 0
+    assert "keypoints_2d" not in unweighted and "keypoints_3d" not in unweighted
+    scale = trainer.weights.scale
+    keypoint_part = scale * 5.0 * (weighted["keypoints_2d"] + weighted["keypoints_3d"])
+    assert keypoint_part > 0
+    torch.testing.assert_close(unweighted["loss"], weighted["loss"] - keypoint_part)
+    trainer.body = body
+    assert trainer.picture().ndim == 3  # the picture poses the body itself

@@ -125,29 +125,30 @@ class MocapSpinTrainer:
         return self.synthetic.render_targets(real.pose, real.betas, real.has_smpl, generator)
 
     def losses(self, batch: CropBatch) -> dict[str, torch.Tensor]:
-        """SPIN's loss terms and their weighted total for a batch."""
+        """SPIN's loss terms and their weighted total for a batch; the keypoint terms only where
+        weighted (``loss.keypoints_2d`` or ``loss.keypoints_3d`` not 0)."""
         w = self.weights
         images = batch.images.contiguous(memory_format=torch.channels_last)
         with torch.autocast(self.device.type, dtype=self.autocast, enabled=self.autocast is not None):
             out = self.model(images)
         out = HMROutput(**{k: v.float() for k, v in vars(out).items()})  # the body model and losses in float32
-        pred = self.body(out.rotmat, out.betas)
-        size = batch.images.shape[-1]
-        gt3d = torch.cat([batch.joints3d[:, GT_JOINTS], batch.joints3d_conf[:, GT_JOINTS, None]], -1)
-        terms = {
-            "keypoints_2d": keypoint_2d_loss(project_spin(pred.spin_joints, out.camera, size), batch.joints2d, w),
-            "keypoints_3d": keypoint_3d_loss(pred.spin_joints[:, GT_JOINTS], gt3d, batch.has_3d),
-            "camera": camera_loss(out.camera),
-        }
+        terms = {"camera": camera_loss(out.camera)}
         terms["pose"], terms["betas"] = smpl_loss(out.rotmat, out.betas, axis_angle_to_matrix(batch.pose),
                                                   batch.betas, batch.has_smpl)
-        terms["loss"] = w.scale * (w.keypoints_2d * terms["keypoints_2d"] + w.keypoints_3d * terms["keypoints_3d"]
-                                   + w.pose * terms["pose"] + w.betas * terms["betas"] + terms["camera"])
+        terms["loss"] = w.scale * (w.pose * terms["pose"] + w.betas * terms["betas"] + terms["camera"])
+        if w.keypoints_2d or w.keypoints_3d:  # the body's forward pass is most of a tiny model's step
+            spin_joints = self.body(out.rotmat, out.betas).spin_joints
+            gt3d = torch.cat([batch.joints3d[:, GT_JOINTS], batch.joints3d_conf[:, GT_JOINTS, None]], -1)
+            terms["keypoints_2d"] = keypoint_2d_loss(project_spin(spin_joints, out.camera, batch.images.shape[-1]),
+                                                     batch.joints2d, w)
+            terms["keypoints_3d"] = keypoint_3d_loss(spin_joints[:, GT_JOINTS], gt3d, batch.has_3d)
+            terms["loss"] = terms["loss"] + w.scale * (w.keypoints_2d * terms["keypoints_2d"]
+                                                       + w.keypoints_3d * terms["keypoints_3d"])
         if self.paired:
             terms.update(self._alignment(out.features, batch.has_smpl))
             terms["loss"] = terms["loss"] + sum(terms[f"align_{k}"] * getattr(self.cfg.feature_alignment, k)
                                                 for k in ALIGNMENT_LOSSES)
-        self.last_output = (out, pred)
+        self.last_output = out
         return terms
 
     def _alignment(self, features: torch.Tensor, has_smpl: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -188,8 +189,10 @@ class MocapSpinTrainer:
 
     def picture(self) -> np.ndarray:
         """The last batch's crops with the predicted meshes drawn over them, (H, W, 3) uint8."""
-        out, pred = self.last_output
-        return overlay_picture(self.last_batch.images, pred.vertices, out.camera, self.body.faces)
+        out = self.last_output
+        with torch.no_grad():
+            vertices = self.body(out.rotmat.detach(), out.betas.detach()).vertices
+        return overlay_picture(self.last_batch.images, vertices, out.camera.detach(), self.body.faces)
 
     def export_start(self, out: Path) -> None:
         """``out/mocap_spin_start.pt``: the starting model, where the run starts from its
