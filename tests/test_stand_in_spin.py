@@ -14,9 +14,11 @@ from mocap_hmr.data.embedded_world import PHOTO_CAMERAS, REAL_FAMILIES, only_fam
 from mocap_hmr.data.motion_index import load_index
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.embedded import real_domain_set
+from mocap_hmr.evaluation.scoring import body_points
 from mocap_hmr.filters import nearest_rotation
 from mocap_hmr.geometry import axis_angle_to_matrix, rot6d_to_matrix
 from mocap_hmr.geometry.cameras import FLIP
+from mocap_hmr.metrics import pa_mpjpe
 from mocap_hmr.models.checkpoints import read_checkpoint
 from mocap_hmr.training.runner import with_starting_model
 from mocap_hmr.training.stand_in_spin import CropSet, mean_pose6d, stand_in_spin, stand_in_spin_path
@@ -95,6 +97,11 @@ def test_stand_in_is_trained_once_scored_and_cached(body, tiny_body_dir, tmp_pat
     weights = read_checkpoint(path)["model"]
     start = mean_pose6d(real_domain_set(body, SIZE, 32, "train", **QUIET).pose)
     torch.testing.assert_close(weights["init_pose"][0], start)
+    held_out = real_domain_set(body, SIZE, 16, "held-out", seed=1, **QUIET)  # the mean pose's score, computed apart
+    prior = rot6d_to_matrix(start.reshape(24, 6)).expand(len(held_out.pose), -1, -1, -1)
+    truth = body_points(body, axis_angle_to_matrix(held_out.pose), held_out.betas)[1]
+    mean_pose = pa_mpjpe(body_points(body, prior, weights["init_shape"].expand(len(prior), -1))[1], truth).mean()
+    assert info["mean_pose_pa_mpjpe"] == pytest.approx(float(mean_pose), abs=0.01)
     mtime = path.stat().st_mtime_ns
     messages = []
     assert stand_in_spin(cfg, body, torch.device("cpu"), log=messages.append) == path

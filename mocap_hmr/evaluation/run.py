@@ -84,11 +84,7 @@ def mean_pose_method(cfg: DictConfig, start: Method, out: Path, device: torch.de
     path = out / f"mean_pose_{cache_key(start.weights, {})}.pt"
     if path.is_file():
         return Method(MEAN_POSE, path)
-    model = load_image_model(cfg.mocap_spin, start.weights, device)
-    with torch.no_grad():
-        for layer in (model.decpose, model.decshape, model.deccam):
-            layer.weight.zero_()
-            layer.bias.zero_()
+    model = load_image_model(cfg.mocap_spin, start.weights, device).predict_prior()
     return Method(MEAN_POSE, save_spin_checkpoint(model, path))
 
 

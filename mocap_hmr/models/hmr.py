@@ -81,6 +81,15 @@ class HMR(ResNet):
     def regressor_modules(self) -> list[nn.Module]:
         return [self.fc1, self.fc2, self.decpose, self.decshape, self.deccam]
 
+    def predict_prior(self) -> HMR:
+        """Zero the regressor's output layers (in place; returns the model): every image then
+        gets the prior ``init_pose``, ``init_shape``, ``init_cam``, the "mean pose" baseline."""
+        with torch.no_grad():
+            for layer in (self.decpose, self.decshape, self.deccam):
+                layer.weight.zero_()
+                layer.bias.zero_()
+        return self
+
     def forward(self, images: torch.Tensor) -> HMROutput:
         features = super().forward(images)
         batch = images.shape[0]

@@ -120,7 +120,7 @@ def stand_in_spin(cfg: DictConfig, body: BodyModel, device: torch.device, log: C
         "lr_milestones": [], "loss": recipe_cfg.loss, "compile": False})
     trainer = MocapSpinTrainer(spin_cfg, body, None, CropSet(train_set, device), device, log=log)
     trainer.model.init_pose.copy_(mean_pose6d(train_set.pose)[None].to(device))
-    mean_pose_score = pa_mpjpe_of(trainer.model, body, held_out.images, truth, device)
+    mean_pose_score = pa_mpjpe_of(copy.deepcopy(trainer.model).predict_prior(), body, held_out.images, truth, device)
     log(f"stand-in SPIN: training on the real domain ({len(train_set.images)} crops; held-out split "
         f"{len(held_out.images)}); the mean pose scores {mean_pose_score:.1f} mm PA-MPJPE")
     generator = torch.Generator(device=device).manual_seed(seed)
