@@ -11,10 +11,9 @@ default needs it (no ``mocap_spin.checkpoint``, no ``mocap_spin.real``).
 The regressor starts from the real domain's mean pose (as SPIN's from its data's
 ``smpl_mean_params``), root upright facing the camera. Every parameter trains, Adam at
 ``stand_in_spin.lr``, on batches of the real domain's training split; every
-``stand_in_spin.eval_every`` steps the model is scored (PA-MPJPE over the mesh's 17 H36M
-joints, not eval.py's 14 LSP ones) on the held-out split; the best weights are kept, and
-training stops after ``stand_in_spin.patience`` scores without improvement or at
-``stand_in_spin.max_steps``.
+``stand_in_spin.eval_every`` steps the model is scored (PA-MPJPE, eval.py's 14 LSP joints)
+on the held-out split; the best weights are kept, and training stops after
+``stand_in_spin.patience`` scores without improvement or at ``stand_in_spin.max_steps``.
 """
 
 from __future__ import annotations
@@ -74,8 +73,8 @@ def mean_pose6d(pose: torch.Tensor) -> torch.Tensor:
 
 
 def pa_mpjpe_of(model: HMR, body: BodyModel, images: torch.Tensor, truth: torch.Tensor, device: torch.device) -> float:
-    """The model's mean PA-MPJPE (mm, the mesh's 17 H36M joints) on ``images`` (N, 3, S, S)
-    against the H36M joints ``truth`` (N, 17, 3) of their bodies, in eval mode."""
+    """The model's mean PA-MPJPE (mm, the 14 LSP joints of ``metrics.pa_mpjpe``'s default) on
+    ``images`` (N, 3, S, S) against the H36M joints ``truth`` (N, 17, 3) of their bodies, in eval mode."""
     was_training = model.training
     model.eval()
     with torch.no_grad():
