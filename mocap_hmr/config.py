@@ -110,6 +110,7 @@ class StandInSpinConfig:
     patience: int = 2  # scores without improvement before stopping (the best weights are kept)
     lr: float = 3e-4
     batch_size: int = 64
+    seed: int = 0  # another seed is another build: its crops (held-out: seed + 1), initialisation, batches
     loss: SpinLossWeights = field(default_factory=SpinLossWeights)
 
 

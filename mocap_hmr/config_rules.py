@@ -112,6 +112,7 @@ def rules() -> dict[str, Check]:
         "stand_in_spin.patience": whole(1, "scores"),
         "stand_in_spin.lr": positive("learning rate"),
         "stand_in_spin.batch_size": whole(1, "samples per batch"),
+        "stand_in_spin.seed": whole(0),
         "mocap_spin.batch_size": whole(1, "samples per batch"),
         "mocap_spin.synthetic_fraction": number(0.0, 1.0),
         "mocap_spin.real_workers": whole(0, "0: read images in the training process"),

@@ -20,7 +20,7 @@ from mocap_hmr.geometry import axis_angle_to_matrix, rot6d_to_matrix
 from mocap_hmr.geometry.cameras import FLIP
 from mocap_hmr.metrics import pa_mpjpe
 from mocap_hmr.models.checkpoints import read_checkpoint
-from mocap_hmr.training.runner import with_starting_model
+from mocap_hmr.training.runner import build_streams, with_starting_model
 from mocap_hmr.training.stand_in_spin import CropSet, mean_pose6d, stand_in_spin, stand_in_spin_path
 
 QUIET = {"log": lambda message: None}
@@ -88,7 +88,9 @@ def test_crop_set_draws_its_own_samples_with_replacement(body):
 
 def test_stand_in_is_trained_once_scored_and_cached(body, tiny_body_dir, tmp_path):
     cfg = _cfg(tiny_body_dir, tmp_path)
+    torch.manual_seed(7)
     path = stand_in_spin(cfg, body, torch.device("cpu"), **QUIET)
+    after_building = torch.rand(3)
     assert path == stand_in_spin_path(cfg, body) and path.is_file()
     info = json.loads(path.with_suffix(".json").read_text())
     scores = [h["pa_mpjpe"] for h in info["history"]]
@@ -104,10 +106,12 @@ def test_stand_in_is_trained_once_scored_and_cached(body, tiny_body_dir, tmp_pat
     assert info["mean_pose_pa_mpjpe"] == pytest.approx(float(mean_pose), abs=0.01)
     mtime = path.stat().st_mtime_ns
     messages = []
+    torch.manual_seed(7)
     assert stand_in_spin(cfg, body, torch.device("cpu"), log=messages.append) == path
     assert path.stat().st_mtime_ns == mtime and "held-out PA-MPJPE" in messages[0]  # read, not retrained
-    other = _cfg(tiny_body_dir, tmp_path, **{"stand_in_spin.lr": 1e-4})
-    assert stand_in_spin_path(other, body) != path  # another recipe is another file
+    assert torch.equal(torch.rand(3), after_building)  # building or reading, the caller's RNG goes on alike
+    for key, value in (("stand_in_spin.lr", 1e-4), ("stand_in_spin.seed", 1)):
+        assert stand_in_spin_path(_cfg(tiny_body_dir, tmp_path, **{key: value}), body) != path  # another build
 
 
 def test_a_diverging_stand_in_stops_with_the_key_to_change(body, tiny_body_dir, tmp_path):
@@ -137,3 +141,10 @@ def test_the_main_job_fine_tunes_the_stand_in_unless_told_otherwise(body, tiny_b
     assert with_starting_model(given, body, torch.device("cpu"), **QUIET).mocap_spin.checkpoint == "/some/spin.pt"
     scratch = _cfg(tiny_body_dir, tmp_path, **{"stand_in_spin.enabled": "false"})
     assert with_starting_model(scratch, body, torch.device("cpu"), **QUIET).mocap_spin.checkpoint is None
+
+
+def test_the_real_half_is_the_stand_ins_own_training_crops(body, tiny_body_dir, tmp_path):
+    cfg = _cfg(tiny_body_dir, tmp_path, **{"stand_in_spin.seed": 1})
+    _, real = build_streams(cfg, body, torch.device("cpu"), **QUIET)
+    torch.testing.assert_close(real.crops.images, real_domain_set(body, SIZE, 32, "train", seed=1, **QUIET).images)
+    assert not torch.equal(real.crops.images, real_domain_set(body, SIZE, 32, "train", seed=0, **QUIET).images)

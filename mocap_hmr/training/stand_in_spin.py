@@ -98,8 +98,7 @@ def stand_in_spin_path(cfg: DictConfig, body: BodyModel) -> Path:
     return cache_dir() / "stand_in_spin" / f"{hashlib.sha256(key.encode()).hexdigest()[:12]}.pt"
 
 
-def stand_in_spin(cfg: DictConfig, body: BodyModel, device: torch.device, log: Callable[[str], None] = print,
-                  seed: int = 0) -> Path:
+def stand_in_spin(cfg: DictConfig, body: BodyModel, device: torch.device, log: Callable[[str], None] = print) -> Path:
     """The cached stand-in SPIN's checkpoint, trained first when the cache lacks it."""
     path = stand_in_spin_path(cfg, body)
     if path.is_file() and path.with_suffix(".json").is_file():
@@ -107,7 +106,17 @@ def stand_in_spin(cfg: DictConfig, body: BodyModel, device: torch.device, log: C
         log(f"stand-in SPIN: {path} (held-out PA-MPJPE {info['pa_mpjpe']:.1f} mm, the mean pose's "
             f"{info['mean_pose_pa_mpjpe']:.1f})")
         return path
+    # the build draws from its own seeded RNG: a first run (which builds) and a later one (which
+    # reads the cache) leave the caller's RNG, hence its training, in the same state
+    with torch.random.fork_rng(devices=[torch.cuda.current_device()] if device.type == "cuda" else []):
+        torch.manual_seed(cfg.stand_in_spin.seed)
+        return _build(cfg, body, device, path, log)
+
+
+def _build(cfg: DictConfig, body: BodyModel, device: torch.device, path: Path, log: Callable[[str], None]) -> Path:
+    """Train the stand-in SPIN of ``cfg`` and write it to ``path`` (with ``<path>.json``)."""
     recipe_cfg = cfg.stand_in_spin
+    seed = recipe_cfg.seed
     start = time.perf_counter()
     train_set = real_domain_set(body, cfg.render.image_size, recipe_cfg.images, "train", seed=seed, log=log)
     held_out = real_domain_set(body, cfg.render.image_size, recipe_cfg.held_out_images, "held-out", seed=seed + 1,
