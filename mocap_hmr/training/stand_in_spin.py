@@ -14,6 +14,9 @@ The regressor starts from the real domain's mean pose (as SPIN's from its data's
 ``stand_in_spin.eval_every`` steps the model is scored (PA-MPJPE, eval.py's 14 LSP joints)
 on the held-out split; the best weights are kept, and training stops after
 ``stand_in_spin.patience`` scores without improvement or at ``stand_in_spin.max_steps``.
+``stand_in_spin.seed`` seeds the whole build (its crops, initialisation and batches) from an RNG
+of its own: a recipe and seed rebuild the same stand-in on one machine, and the caller's
+training does not depend on whether the cache had it.
 """
 
 from __future__ import annotations
