@@ -153,7 +153,7 @@ def rules() -> dict[str, Check]:
     for key in ("l2", "cosine", "contrastive"):
         table[f"mocap_spin.feature_alignment.{key}"] = number(0.0, why="0 turns the term off")
     for key in SpinLossWeights.__dataclass_fields__:
-        table[f"mocap_spin.loss.{key}"] = number(0.0)
+        table[f"mocap_spin.loss.{key}"] = table[f"stand_in_spin.loss.{key}"] = number(0.0)
     return table
 
 

@@ -27,6 +27,9 @@ class SpinLossWeights:
     vertices: float = 0.0
     openpose_2d: float = 0.0  # weight of OpenPose joints 0-24 within the 2D term
     ground_truth_2d: float = 1.0  # weight of ground-truth joints 25-48 within the 2D term
+    # not SPIN's: the weak-perspective camera against the crop's own where known (renderings).
+    # In SPIN the 2D keypoint term supervises the camera; without it the camera drifts unchecked
+    crop_camera: float = 0.0
     scale: float = 60.0
 
 
@@ -65,6 +68,15 @@ def smpl_loss(pred_rotmat, pred_betas, gt_rotmat, gt_betas, has_smpl) -> tuple[t
 def camera_loss(camera: torch.Tensor) -> torch.Tensor:
     """SPIN's regulariser keeping the predicted scale positive: mean(exp(-10 s)^2)."""
     return (torch.exp(-10 * camera[:, 0]) ** 2).mean()
+
+
+def crop_camera_loss(camera: torch.Tensor, crop_camera: torch.Tensor) -> torch.Tensor:
+    """MSE of predicted weak-perspective cameras (B, 3) [s, tx, ty] against the crops' own
+    (B, 3), over the samples that know theirs (scale > 0: real images carry zeros); 0 if none."""
+    known = crop_camera[:, 0] > 0
+    if not known.any():
+        return camera.sum() * 0
+    return ((camera[known] - crop_camera[known]) ** 2).mean()
 
 
 # Feature alignment between paired real and rendered samples (the paper's Table 8); the

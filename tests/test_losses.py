@@ -1,4 +1,4 @@
-"""Losses against closed forms: SPIN's camera term, feature alignment."""
+"""Losses against closed forms: SPIN's camera term, the crop-camera term, feature alignment."""
 
 import math
 
@@ -7,6 +7,7 @@ import torch
 
 from mocap_hmr.losses import (
     camera_loss,
+    crop_camera_loss,
     feature_contrastive_loss,
     feature_cosine_loss,
     feature_l2_loss,
@@ -49,3 +50,11 @@ def test_acceleration_loss_against_a_closed_form():
     falling = uniform + 0.5 * 0.01 * t**2 * torch.tensor([0.0, -1.0, 0.0], dtype=torch.float64)  # 0.01 per frame^2
     assert acceleration_loss(uniform, uniform + 3.0) < 1e-28  # offsets and velocities do not count
     torch.testing.assert_close(acceleration_loss(uniform, falling), torch.tensor(0.01**2, dtype=torch.float64))
+
+
+def test_crop_camera_loss_compares_only_the_cameras_the_crops_know():
+    predicted = torch.tensor([[1.0, 0.1, -0.1], [0.5, 0.0, 0.0], [2.0, 1.0, 1.0]])
+    crops = torch.tensor([[0.9, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, 1.0, 0.0]])  # the second: a real image, unknown
+    expected = ((predicted[[0, 2]] - crops[[0, 2]]) ** 2).mean()
+    torch.testing.assert_close(crop_camera_loss(predicted, crops), expected)
+    assert crop_camera_loss(predicted, torch.zeros(3, 3)) == 0

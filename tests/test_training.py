@@ -325,7 +325,7 @@ def test_each_task_draws_from_its_own_stream(tiny_corpus, tmp_path):
     assert not torch.equal(states[0]["posebert"], states[1]["posebert"])
 
 
-def test_unweighted_keypoint_terms_skip_the_body_and_leave_the_loss_unchanged(tiny_corpus, tmp_path):
+def test_loss_terms_are_computed_only_where_weighted(tiny_corpus, tmp_path):
     body = BodyModel(config(tiny_corpus, tmp_path).body.model_path)
     calls = []
 
@@ -355,3 +355,6 @@ def test_unweighted_keypoint_terms_skip_the_body_and_leave_the_loss_unchanged(ti
     torch.testing.assert_close(unweighted["loss"], weighted["loss"] - keypoint_part)
     trainer.body = body
     assert trainer.picture().ndim == 3  # the picture poses the body itself
+    cameras, _, _ = losses(keypoints_2d=0.0, keypoints_3d=0.0, crop_camera=2.0)
+    torch.testing.assert_close(cameras["loss"] - unweighted["loss"], scale * 2.0 * cameras["crop_camera"])
+    assert cameras["crop_camera"] > 0

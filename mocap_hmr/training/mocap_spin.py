@@ -29,6 +29,7 @@ from mocap_hmr.losses import (
     GT_JOINTS,
     SpinLossWeights,
     camera_loss,
+    crop_camera_loss,
     feature_contrastive_loss,
     feature_cosine_loss,
     feature_l2_loss,
@@ -126,7 +127,8 @@ class MocapSpinTrainer:
 
     def losses(self, batch: CropBatch) -> dict[str, torch.Tensor]:
         """SPIN's loss terms and their weighted total for a batch; the keypoint terms only where
-        weighted (``loss.keypoints_2d`` or ``loss.keypoints_3d`` not 0)."""
+        weighted (``loss.keypoints_2d`` or ``loss.keypoints_3d`` not 0), the crop-camera term
+        (not SPIN's) only where ``loss.crop_camera`` is not 0."""
         w = self.weights
         images = batch.images.contiguous(memory_format=torch.channels_last)
         with torch.autocast(self.device.type, dtype=self.autocast, enabled=self.autocast is not None):
@@ -136,6 +138,9 @@ class MocapSpinTrainer:
         terms["pose"], terms["betas"] = smpl_loss(out.rotmat, out.betas, axis_angle_to_matrix(batch.pose),
                                                   batch.betas, batch.has_smpl)
         terms["loss"] = w.scale * (w.pose * terms["pose"] + w.betas * terms["betas"] + terms["camera"])
+        if w.crop_camera:
+            terms["crop_camera"] = crop_camera_loss(out.camera, batch.camera)
+            terms["loss"] = terms["loss"] + w.scale * w.crop_camera * terms["crop_camera"]
         if w.keypoints_2d or w.keypoints_3d:  # the body's forward pass is most of a tiny model's step
             spin_joints = self.body(out.rotmat, out.betas).spin_joints
             gt3d = torch.cat([batch.joints3d[:, GT_JOINTS], batch.joints3d_conf[:, GT_JOINTS, None]], -1)
