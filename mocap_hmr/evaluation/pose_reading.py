@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from mocap_hmr.body import BodyModel
+from mocap_hmr.evaluation.predict import predict
 from mocap_hmr.evaluation.report import markdown_table
 from mocap_hmr.evaluation.run import smpl_protocol
 from mocap_hmr.evaluation.scoring import body_points, score_frames
@@ -114,13 +115,12 @@ def read_poses(model: HMR, body: BodyModel, train_pose: torch.Tensor, train_beta
     """How much ``model`` reads from test ``images`` (N, 3, S, S) of bodies ``pose`` (N, 24, 3)
     axis-angle, root in the camera frame, ``betas`` (N, 10), given the poses it was trained on
     (``train_pose`` (M, 24, 3), ``train_betas`` (M, 10))."""
-    device = next(model.parameters()).device
     was_training = model.training
     model.eval()
-    with torch.no_grad():
-        outputs = [model(images[i:i + BATCH].to(device)) for i in range(0, len(images), BATCH)]
+    batches = (images[i:i + BATCH] for i in range(0, len(images), BATCH))
+    predicted = predict(model, batches, -(-len(images) // BATCH), "reading poses")
     model.train(was_training)
-    rotmat = torch.cat([o.rotmat for o in outputs]).cpu()
+    rotmat = torch.from_numpy(predicted["rotmat"])
     truth_rotmat = axis_angle_to_matrix(pose)
     truth = body_points(body, truth_rotmat, betas)[1]
     protocol = smpl_protocol("pelvis")
@@ -152,7 +152,7 @@ def read_poses(model: HMR, body: BodyModel, train_pose: torch.Tensor, train_beta
         return float(values.median()) if len(values) else math.nan
 
     return PoseReading(
-        samples=len(pose), model=score(rotmat, torch.cat([o.betas for o in outputs]).cpu()),
+        samples=len(pose), model=score(rotmat, torch.from_numpy(predicted["betas"])),
         mean_pose=score(prior_rotmat, prior_betas),
         nearest_training_pose=reader(torch.cdist(test_points, train_points).argmin(1)), kinds=kinds,
         spread=prediction_spread(rotmat, truth_rotmat), heading_all=median(errors),

@@ -196,7 +196,7 @@ class MocapSpinTrainer:
         """The last batch's crops with the predicted meshes drawn over them, (H, W, 3) uint8."""
         out = self.last_output
         with torch.no_grad():
-            vertices = self.body(out.rotmat.detach(), out.betas.detach()).vertices
+            vertices = self.body(out.rotmat, out.betas).vertices
         return overlay_picture(self.last_batch.images, vertices, out.camera.detach(), self.body.faces)
 
     def export_start(self, out: Path) -> None:
