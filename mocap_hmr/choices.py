@@ -46,8 +46,8 @@ EMBEDDED_BENCHMARKS = ("image", *EMBEDDED_IMAGE_SETS, "video", "denoising", "gen
 # eval.align: the root alignment of MPJPE (pelvis: SPIN's protocol; hips: VIBE, TCMR, WHAM)
 EVAL_ALIGNS = ("pelvis", "hips")
 # study.backgrounds, study.bodies: the appearances synthetic-gap re-renders the test set with
-STUDY_BACKGROUNDS = ("black", "noise", "scenes")
-STUDY_BODIES = ("grey", "skin", "clothed")
+STUDY_BACKGROUNDS = ("black", "grey", "noise", "scenes")
+STUDY_BODIES = ("grey", "skin", "suit", "clothed")
 # study.oracle_levels: what the oracle renders from the test set, cumulative, in this order
 ORACLE_LEVELS = ("pose", "orientation", "camera", "appearance")
 

@@ -1,6 +1,6 @@
 """Plain appearances, for measuring how much a model depends on what a body and its
 surroundings look like (the synthetic-gap study, ``mocap_hmr.studies.synthetic_gap``):
-solid-colour and pixel-noise backgrounds, and an untextured grey ("metallic") body.
+solid-colour, grey-level and pixel-noise backgrounds, and an untextured grey ("metallic") body.
 
 Each is a drop-in for the ``SyntheticRenderer`` attribute it replaces: backgrounds have
 ``BackgroundSampler``'s ``sample(n, generator) -> (n, 3, S, S)``, the grey body is a
@@ -30,6 +30,21 @@ class SolidBackgrounds:
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """(n, 3, size, size); draws nothing from ``generator``."""
         return self.colour[None, :, None, None].expand(n, 3, self.size, self.size).clone()
+
+
+class GreyBackgrounds:
+    """Backgrounds (n, 3, size, size), each one grey level drawn uniformly from [low, high]: a
+    plain studio wall (the embedded world's real look)."""
+
+    def __init__(self, size: int, low: float = 0.2, high: float = 0.8, device: str | torch.device = "cpu"):
+        if not 0.0 <= low <= high <= 1.0:
+            raise ValueError(f"GreyBackgrounds: need 0 <= low <= high <= 1, got low={low}, high={high}")
+        self.size, self.low, self.high, self.device = size, low, high, torch.device(device)
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """(n, 3, size, size) drawn from ``generator`` (which lives on ``device``)."""
+        level = self.low + (self.high - self.low) * torch.rand(n, 1, 1, 1, generator=generator, device=self.device)
+        return level.expand(n, 3, self.size, self.size).clone()
 
 
 class NoiseBackgrounds:

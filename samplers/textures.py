@@ -83,9 +83,15 @@ class TextureSampler:
 
 def _random_colours(u: torch.Tensor) -> torch.Tensor:
     """(..., 3) uniforms -> (..., 3) RGB garment colours from HSV (any hue, muted to vivid)."""
-    h, s, v = u[..., 0] * 6, 0.15 + 0.75 * u[..., 1], 0.15 + 0.8 * u[..., 2]
-    k = (torch.tensor([5.0, 3.0, 1.0], device=u.device) + h[..., None]) % 6
-    return v[..., None] - v[..., None] * s[..., None] * (torch.minimum(k, 4 - k).clamp(0, 1))
+    return hsv_to_rgb(u[..., 0], 0.15 + 0.75 * u[..., 1], 0.15 + 0.8 * u[..., 2])
+
+
+def hsv_to_rgb(hue: torch.Tensor, saturation: torch.Tensor | float, value: torch.Tensor | float) -> torch.Tensor:
+    """Hues (...,) in [0, 1), saturations and values in [0, 1] (tensors broadcasting with them,
+    or numbers) -> (..., 3) RGB in [0, 1]."""
+    s, v = (torch.as_tensor(x, dtype=hue.dtype, device=hue.device)[..., None] for x in (saturation, value))
+    k = (torch.tensor([5.0, 3.0, 1.0], dtype=hue.dtype, device=hue.device) + 6 * hue[..., None]) % 6
+    return v - v * s * torch.minimum(k, 4 - k).clamp(0, 1)
 
 
 def _patterns(u: torch.Tensor, size: int, generator: torch.Generator) -> torch.Tensor:

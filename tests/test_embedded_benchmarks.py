@@ -17,6 +17,7 @@ from mocap_hmr.evaluation.embedded import (
     LIMB_CHAINS,
     LIMBS,
     SWAP_FRAMES,
+    VERSION,
     benchmark_dir,
     denoising_set,
     embedded_image_set,
@@ -24,13 +25,16 @@ from mocap_hmr.evaluation.embedded import (
     held_out_motion_index,
     image_test_set,
     mirror_limbs,
+    real_look_renderer,
     renderer_appearance,
     video_test_set,
 )
 from mocap_hmr.geometry import axis_angle_to_matrix
 from mocap_hmr.geometry.cameras import FLIP, tait_bryan
+from mocap_hmr.imageio import denormalize_images
 from mocap_hmr.paths import cache_dir
 from mocap_hmr.training.runner import build_streams
+from renderers.appearance import suit_texture
 from samplers.crops import FULL
 
 QUIET = {"log": lambda message: None}
@@ -61,7 +65,8 @@ DENOISING_FIELDS = ("clean", "noisy", "observed", "swapped", "betas", "frame")
 def test_image_set_is_frozen_in_the_cache_and_regenerates_bit_for_bit(body):
     logs = []
     first = image_test_set(body, image_size=32, n=8, seed=5, log=logs.append)
-    assert first.path.parent == benchmark_dir() and first.path.name.endswith("_v1.npz") and first.path.is_file()
+    assert first.path.parent == benchmark_dir() and first.path.is_file()
+    assert first.path.name.endswith(f"_v{VERSION}.npz")
     assert any("generating" in m for m in logs)
     logs.clear()
     loaded = image_test_set(body, image_size=32, n=8, seed=5, log=logs.append)
@@ -72,6 +77,18 @@ def test_image_set_is_frozen_in_the_cache_and_regenerates_bit_for_bit(body):
     _equal(first, image_test_set(body, image_size=32, n=8, seed=5, **QUIET), IMAGE_FIELDS)
     other = image_test_set(body, image_size=32, n=8, seed=6, **QUIET)
     assert other.path != first.path and not torch.equal(other.pose, first.pose)
+
+
+def test_the_real_look_is_the_suit_on_grey_walls(body):
+    index = load_index(held_out_motion_index(**QUIET))
+    renderer = real_look_renderer(body, index, 32)
+    batch = renderer.sample(6, torch.Generator().manual_seed(2))
+    images = denormalize_images(batch.images).permute(0, 2, 3, 1)  # (n, S, S, 3)
+    wall = images[batch.masks[:, 0] == 0]  # (P, 3)
+    assert (wall.amax(1) - wall.amin(1)).max() < 1e-5 and 0.2 - 1e-5 <= wall.min() and wall.max() <= 0.8 + 1e-5
+    suit = suit_texture(body, renderer.textures.size).float() / 255
+    assert torch.equal(renderer.textures.sample(2, torch.Generator().manual_seed(0)), suit.expand(2, -1, -1, -1))
+    assert renderer_appearance(renderer)["clothed"] == 0.0 and renderer.augment is None
 
 
 @pytest.mark.parametrize("damage", ["cut", "garbage"])

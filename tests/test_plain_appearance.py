@@ -1,4 +1,4 @@
-"""renderers.plain: solid and noise backgrounds, the untextured grey body, inside the renderer."""
+"""renderers.plain: solid, grey-level and noise backgrounds, the untextured grey body, inside the renderer."""
 
 import pytest
 import torch
@@ -9,7 +9,7 @@ from mocap_hmr.data.default_corpus import default_motion_index
 from mocap_hmr.data.motion_index import load_index
 from mocap_hmr.imageio import denormalize_images
 from renderers.build import build_renderer, renderer_from_config
-from renderers.plain import GREY, NoiseBackgrounds, SolidBackgrounds, grey_textures
+from renderers.plain import GREY, GreyBackgrounds, NoiseBackgrounds, SolidBackgrounds, grey_textures
 from samplers.cameras import CameraSampler
 from samplers.crops import CropSampler
 
@@ -23,6 +23,17 @@ def test_solid_backgrounds_are_one_colour_and_draw_nothing():
     assert torch.equal(g.get_state(), state)
     with pytest.raises(ValueError, match="three values in"):
         SolidBackgrounds(8, (0.0, 2.0, 0.0))
+
+
+def test_grey_backgrounds_are_one_seeded_grey_level_each():
+    a = GreyBackgrounds(8, low=0.2, high=0.8).sample(256, torch.Generator().manual_seed(3))
+    b = GreyBackgrounds(8, low=0.2, high=0.8).sample(256, torch.Generator().manual_seed(3))
+    assert a.shape == (256, 3, 8, 8) and torch.equal(a, b)
+    level = a[:, 0, 0, 0]
+    assert torch.equal(a, level[:, None, None, None].expand_as(a))  # one grey per background
+    assert 0.2 <= level.min() and level.max() <= 0.8 and level.max() - level.min() > 0.5  # spans the range
+    with pytest.raises(ValueError, match="low <= high"):
+        GreyBackgrounds(8, low=0.9, high=0.1)
 
 
 def test_noise_backgrounds_are_seeded_uniform_pixels():

@@ -1,13 +1,17 @@
 """The embedded world: two image domains with the paper's gap between them, made of
 procedural motion and renderings (no licensed data).
 
-- The **real** domain stands in for SPIN's training images: its own look (the body's bare
-  skin, no clothes), photo-like cameras (``PHOTO_CAMERAS``: any heading, pitch within 15
+- The **real** domain stands in for SPIN's training images: its own look, a suit coloured by
+  body part on plain grey studio walls (``evaluation.embedded.real_look``; like a capture
+  studio's suits, it makes limbs, left from right and front from back legible in a 64 px
+  crop, as faces, hair and clothing make them in photographs: in bare skin before cluttered
+  rooms the CPU-trained stand-in confused front and back and barely read poses,
+  docs/evaluation.md), photo-like cameras (``PHOTO_CAMERAS``: any heading, pitch within 15
   degrees, roll within 5) and a *restricted* motion corpus: only the ``REAL_FAMILIES`` of a
   procedural corpus of its own (``REAL_SEED``), as image datasets hold people walking and
   standing far more than jumping, sitting or dancing.
 - The **MoCap** domain is the full corpus (every family, seed 0, ``data.default_corpus``)
-  rendered in the renderer's clothed look from the paper's full Tait-Bryan ranges
+  rendered in the renderer's clothed look (random garments, procedural rooms) from the paper's full Tait-Bryan ranges
   (``samplers.cameras.CameraSampler``'s defaults).
 - Test sets are in the real look, from a held-out corpus of new subjects (``HELD_OUT_SEED``):
   ``in-coverage`` (the real domain's families and cameras), ``pose-gap`` (the families the

@@ -4,7 +4,7 @@ All made from *held-out motion*: a procedural corpus of its own seed (``HELD_OUT
 ``mocap_hmr.data.embedded_world``) that neither training corpus (the MoCap domain's, seed 0,
 nor the real domain's, seed 1) contains.
 
-- ``image_test_set``: single renderings in the real domain's look (bare skin textures, no
+- ``image_test_set``: single renderings in the real domain's look (``real_look``; no
   photometric augmentation, full-body crops) of held-out frames of chosen procedural families
   from cameras of chosen Tait-Bryan ranges (default: every family, the paper's full ranges).
   ``embedded_image_set`` makes the three named sets of ``IMAGE_SETS`` eval.py reports, the
@@ -76,13 +76,15 @@ from mocap_hmr.geometry import axis_angle_to_matrix, matrix_to_axis_angle
 from mocap_hmr.imageio import denormalize_images, normalize_images
 from mocap_hmr.paths import cache_dir
 from mocap_hmr.progress import progress
+from renderers.appearance import suit_textures
 from renderers.build import build_renderer
+from renderers.plain import GreyBackgrounds
 from renderers.synthetic import SyntheticRenderer
 from samplers.cameras import CameraSampler
 from samplers.crops import CropSampler
 from samplers.sequences import SequenceSampler
 
-VERSION = 1  # bump when a change of recipe changes the sets: old files are then left alone
+VERSION = 2  # bump when a change of recipe changes the sets: old files are then left alone
 FORMAT = "mocap-hmr-embedded-benchmark"
 RENDER_BATCH = 32
 SWAP_FRAMES = (2, 8)  # a limb swap lasts this many consecutive frames, uniformly (inclusive)
@@ -193,13 +195,19 @@ def benchmark_dir() -> Path:
     return cache_dir() / "embedded_benchmarks"
 
 
+def real_look(body: BodyModel) -> dict:
+    """``build_renderer``'s appearance arguments for the real domain's look
+    (``mocap_hmr.data.embedded_world``): the part-coloured suit on plain grey backgrounds."""
+    return {"textures": suit_textures(body, device=_device(body)), "backgrounds": GreyBackgrounds}
+
+
 def real_look_renderer(body: BodyModel, index: MotionIndex, image_size: int,
                        backend: str = "torch", cameras: CameraSampler | None = None) -> SyntheticRenderer:
-    """The real domain's look (the body's bare skin textures, no photometric
-    augmentation, as ``runner.build_streams``), with full-body crops only, on the body's device;
-    ``cameras``: its viewpoints (default ``CameraSampler()``)."""
+    """The real domain's look (``real_look``, no photometric augmentation, as
+    ``runner.build_streams``), with full-body crops only, on the body's device; ``cameras``:
+    its viewpoints (default ``CameraSampler()``)."""
     return build_renderer(body, index, image_size=image_size, backend=backend, device=_device(body),
-                          augment=False, clothed=0.0, cameras=cameras, crops=CropSampler(upper_body=0.0))
+                          augment=False, cameras=cameras, crops=CropSampler(upper_body=0.0), **real_look(body))
 
 
 def renderer_appearance(renderer: SyntheticRenderer) -> dict:
@@ -308,7 +316,7 @@ def real_domain_set(body: BodyModel, image_size: int, n: int, split: str = "trai
         index = corpus.select([s for s in range(len(corpus.names)) if (s % HELD_OUT_EVERY == HELD_OUT_EVERY - 1)
                                == held_out])
         renderer = build_renderer(body, index, image_size=image_size, backend=backend, device=_device(body),
-                                  augment=True, clothed=0.0, cameras=CameraSampler(**PHOTO_CAMERAS))
+                                  augment=True, cameras=CameraSampler(**PHOTO_CAMERAS), **real_look(body))
         generator = torch.Generator(device=_device(body)).manual_seed(seed)
         chunks = []
         for first in progress(range(0, n, RENDER_BATCH), -(-n // RENDER_BATCH),

@@ -10,7 +10,7 @@ level adding to the ones before):
   a frame of the training motion, the camera and crop from the renderer's samplers;
 - ``orientation``: + the test samples' global orientation (their root in the world);
 - ``camera``: + their view rotation, focal length and crop (the stored scene, exactly);
-- ``appearance``: + the test set's look (bare skin, no photometric augmentation).
+- ``appearance``: + the test set's look (the real domain's suit on grey walls, no photometric augmentation).
 
 against the default rendered half (poses of the training motion). Their scores bound what
 better-matched synthetic data could give; they are not results.
@@ -52,7 +52,7 @@ SOURCES = {DEFAULT: "poses of the training motion, the renderer's cameras, crops
            "pose": "test poses (joints 1-23) and shapes; training-motion orientation; sampled camera, crop",
            "orientation": "test poses, shapes and global orientation; sampled camera and crop",
            "camera": "test scenes as stored (pose, shape, orientation, camera, crop); training look",
-           "appearance": "test scenes as stored, in the test set's look (bare skin, no augmentation)"}
+           "appearance": "test scenes as stored, in the test set's look (suit, grey walls, no augmentation)"}
 
 
 class OracleSource:

@@ -3,12 +3,14 @@
 One model is scored on the embedded pose-gap test set rendered again with every combination of
 ``study.backgrounds`` and ``study.bodies``: the same poses, shapes, cameras and crops as the
 stored set (``rerender.stored_scenes``), only the appearance drawn anew. Backgrounds: ``black``;
-``noise`` (uniform random pixels: random, but no scene); ``scenes`` (the renderer's default:
-procedural rooms, or the photographs of ``render.backgrounds``). Our sampler's "random"
+``grey`` (one grey level each: the stored set's plain walls); ``noise`` (uniform random pixels:
+random, but no scene); ``scenes`` (the renderer's default: procedural rooms, or the
+photographs of ``render.backgrounds``). Our sampler's "random"
 backgrounds *are* its procedural rooms, so the paper's random-vs-photo pair becomes
 noise-vs-scenes here. Bodies: ``grey`` (untextured, shaded: the paper's "metallic"), ``skin``
-(the body's bare skin textures: the stored set's look) and ``clothed`` (skin with procedural
-clothes, as the training renderer draws them, or ``render.textures``).
+(the body's bare skin textures), ``suit`` (the part-coloured suit: the stored set's look) and
+``clothed`` (skin with procedural clothes, as the training renderer draws them, or
+``render.textures``).
 
 The model: ``study.weights``, else the run's ``<out_dir>/mocap_spin.pt`` when ``train.py``
 wrote one, else the starting model. The stored set is scored too, as the reference.
@@ -35,13 +37,14 @@ from mocap_hmr.training.mocap_spin import FINAL_MODEL
 from mocap_hmr.vis.charts import bar_chart
 from mocap_hmr.vis.figure import save_png
 from mocap_hmr.vis.grids import appearance_rows
+from renderers.appearance import suit_textures
 from renderers.build import renderer_from_config
-from renderers.plain import NoiseBackgrounds, SolidBackgrounds, grey_textures
+from renderers.plain import GreyBackgrounds, NoiseBackgrounds, SolidBackgrounds, grey_textures
 from renderers.synthetic import SyntheticRenderer
 
 NAME = "synthetic-gap"
 STORED = "stored test set"
-RENDER_VERSION = 1  # bump when a look changes: cached predictions are then recomputed
+RENDER_VERSION = 2  # bump when a look changes: cached predictions are then recomputed
 PREVIEW_SAMPLES = 8
 
 
@@ -62,15 +65,17 @@ def labels(cfg: DictConfig) -> tuple[dict[str, str], dict[str, str]]:
     """Table labels of the backgrounds and bodies, saying what they are in this configuration."""
     scenes = "photos (render.backgrounds)" if cfg.render.backgrounds else "rooms (procedural)"
     clothed = "textures (render.textures)" if cfg.render.textures else "clothed (training look)"
-    return ({"black": "black", "noise": "pixel noise", "scenes": scenes},
-            {"grey": "grey, untextured", "skin": "bare skin (test look)", "clothed": clothed})
+    return ({"black": "black", "grey": "grey walls (test look)", "noise": "pixel noise", "scenes": scenes},
+            {"grey": "grey, untextured", "skin": "bare skin", "suit": "part-coloured suit (test look)",
+             "clothed": clothed})
 
 
 def appearance_renderer(study: StudyContext, index, background: str, body: str) -> SyntheticRenderer:
     """A renderer (no photometric augmentation) with the background and body look asked for."""
     cfg, device = study.cfg, study.device
-    textures = grey_textures(device=device) if body == "grey" else cfg.render.textures if body == "clothed" else None
-    backgrounds = {"black": SolidBackgrounds, "noise": NoiseBackgrounds}.get(
+    textures = (grey_textures(device=device) if body == "grey" else suit_textures(study.body, device=device)
+                if body == "suit" else cfg.render.textures if body == "clothed" else None)
+    backgrounds = {"black": SolidBackgrounds, "grey": GreyBackgrounds, "noise": NoiseBackgrounds}.get(
         background, cfg.render.backgrounds if background == "scenes" else None)
     return renderer_from_config(cfg.render, study.body, index, device, textures=textures, backgrounds=backgrounds,
                                 augment=False, clothed=0.9 if body == "clothed" else 0.0)
@@ -122,7 +127,7 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
                          "delta": "{:+.1f} ± {:.1f}".format(*paired_delta(result, stored))})
             previews.append((f"{background_labels[background]} / {body_labels[body]}",
                              next(_render_all(renderer, scenes, PREVIEW_SAMPLES, seed, PREVIEW_SAMPLES))))
-    rows.append({"background": STORED, "body": "(as stored: rooms, bare skin)",
+    rows.append({"background": STORED, "body": "(as stored: grey walls, suit)",
                  **{m: stored.metrics[m] for m in ("pa_mpjpe", "mpjpe", "mpvpe")}})
 
     columns = [Column("background", "Background"), Column("body", "Body"),

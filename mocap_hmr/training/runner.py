@@ -94,7 +94,7 @@ def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=pr
     real = real_domain_set(body, cfg.render.image_size, cfg.stand_in_spin.images, "train", seed=cfg.stand_in_spin.seed,
                            log=log)  # the stand-in SPIN's own training crops, as SPIN's real half is its data
     log(f"mocap_spin: no real images configured; the real half of each batch is the embedded world's real domain "
-        f"({len(real.images)} synthetic crops: bare skin, photo cameras, {', '.join(REAL_FAMILIES)} only)")
+        f"({len(real.images)} synthetic crops: part-coloured suit, photo cameras, {', '.join(REAL_FAMILIES)} only)")
     return synthetic, CropSet(real, device)
 
 

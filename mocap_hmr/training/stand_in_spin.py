@@ -48,7 +48,7 @@ from mocap_hmr.paths import cache_dir
 from mocap_hmr.progress import progress
 from mocap_hmr.training.mocap_spin import MocapSpinTrainer
 
-RECIPE_VERSION = 1  # bump when the recipe changes what is trained: older caches are then left alone
+RECIPE_VERSION = 2  # bump when the recipe changes what is trained: older caches are then left alone
 EVAL_BATCH = 64
 
 
