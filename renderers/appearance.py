@@ -44,16 +44,16 @@ def uv_part_map(body: BodyModel, size: int) -> torch.Tensor:
 
 
 def suit_texture(body: BodyModel, size: int) -> torch.Tensor:
-    """(3, size, size) uint8: a suit coloured by body part, legible at a few pixels per limb.
+    """(3, size, size) uint8 on the CPU: a suit coloured by body part, legible at a few pixels per limb.
     Each of the 24 SMPL parts has its own hue (golden-angle steps, so left and right, and
     neighbouring parts, differ); faces turned away from the rest pose's front (-z normals:
     the back) are darker, so front and back differ too; unmapped texels are mid grey."""
     hues = (torch.arange(24, dtype=torch.float64) * SUIT_HUE_STEP) % 1.0
     palette = hsv_to_rgb(hues, SUIT_SATURATION, SUIT_VALUE)  # (24, 3)
-    vertices, faces = body.smpl.v_template.double(), body.faces.long()
+    vertices, faces = body.smpl.v_template.detach().cpu().double(), body.faces.cpu().long()
     normals = torch.cross(vertices[faces[:, 1]] - vertices[faces[:, 0]], vertices[faces[:, 2]] - vertices[faces[:, 0]],
                           dim=-1)
-    face_colour = palette[part_of_face(body)] * torch.where(normals[:, 2] > 0, 1.0, SUIT_BACK)[:, None]  # (F, 3)
+    face_colour = palette[part_of_face(body).cpu()] * torch.where(normals[:, 2] > 0, 1.0, SUIT_BACK)[:, None]  # (F, 3)
     face = uv_face_map(body, size)
     texture = torch.where((face >= 0)[..., None], face_colour[face.clamp(min=0)], 0.5)  # (S, S, 3)
     return (texture.permute(2, 0, 1) * 255).round().to(torch.uint8)

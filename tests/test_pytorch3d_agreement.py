@@ -44,6 +44,10 @@ def _ambiguous(a: Fragments, b: Fragments, height: int, width: int) -> torch.Ten
         near_edge |= (hit & (edge_px < EDGE_PX)).any(-1)
         both = hit[..., 1:] & hit[..., :-1]
         near_tie |= (both & ((frags.zbuf[..., 1:] - frags.zbuf[..., :-1]).abs() < DEPTH_TIE)).any(-1)
+    # two faces at one depth at a pixel tie wherever a list shows them: also across the backends
+    listed_both = (a.pix_to_face >= 0) & (b.pix_to_face >= 0)
+    near_tie |= (listed_both & ((a.zbuf - b.zbuf).abs() < DEPTH_TIE)
+                 & (a.pix_to_face != b.pix_to_face)).any(-1)
     return near_edge | near_tie
 
 

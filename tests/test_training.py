@@ -44,7 +44,7 @@ def test_loss_falls_when_overfitting_one_batch(tiny_corpus, tmp_path):
     batch = trainer.batch(torch.Generator().manual_seed(0))
     trainer.model.eval()  # no dropout: a deterministic objective
     losses = []
-    for _ in range(80):
+    for _ in range(200):
         loss = trainer.losses(batch)["loss"]
         trainer.optimizer.zero_grad()
         loss.backward()
