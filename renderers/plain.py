@@ -1,6 +1,7 @@
 """Plain appearances, for measuring how much a model depends on what a body and its
 surroundings look like (the synthetic-gap study, ``mocap_hmr.studies.synthetic_gap``):
 solid-colour, grey-level and pixel-noise backgrounds, and an untextured grey ("metallic") body.
+The grey levels are also the embedded world's real look (``evaluation.embedded.real_look``).
 
 Each is a drop-in for the ``SyntheticRenderer`` attribute it replaces: backgrounds have
 ``BackgroundSampler``'s ``sample(n, generator) -> (n, 3, S, S)``, the grey body is a
