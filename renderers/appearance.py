@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from mocap_hmr.body import BodyModel
+from renderers.shading import face_normals
 from renderers.torch_rasterizer import rasterize as rasterize_torch
 from samplers.images import ImageFolderError, load_image_folder
 from samplers.textures import TextureSampler, hsv_to_rgb
@@ -50,9 +51,7 @@ def suit_texture(body: BodyModel, size: int) -> torch.Tensor:
     the back) are darker, so front and back differ too; unmapped texels are mid grey."""
     hues = (torch.arange(24, dtype=torch.float64) * SUIT_HUE_STEP) % 1.0
     palette = hsv_to_rgb(hues, SUIT_SATURATION, SUIT_VALUE)  # (24, 3)
-    vertices, faces = body.smpl.v_template.detach().cpu().double(), body.faces.cpu().long()
-    normals = torch.cross(vertices[faces[:, 1]] - vertices[faces[:, 0]], vertices[faces[:, 2]] - vertices[faces[:, 0]],
-                          dim=-1)
+    normals = face_normals(body.smpl.v_template.detach().cpu().double()[None], body.faces.cpu().long())[0]  # (F, 3)
     face_colour = palette[part_of_face(body).cpu()] * torch.where(normals[:, 2] > 0, 1.0, SUIT_BACK)[:, None]  # (F, 3)
     face = uv_face_map(body, size)
     texture = torch.where((face >= 0)[..., None], face_colour[face.clamp(min=0)], 0.5)  # (S, S, 3)
