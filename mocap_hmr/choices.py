@@ -43,6 +43,9 @@ MASK_MODES = ("bernoulli", "span")
 # (embedded-in-coverage, embedded-pose-gap, embedded-view-gap), each also by its own name
 EMBEDDED_IMAGE_SETS = ("in-coverage", "pose-gap", "view-gap")
 EMBEDDED_BENCHMARKS = ("image", *EMBEDDED_IMAGE_SETS, "video", "denoising", "generalisation")
+# eval.split: which corpus the embedded image sets are drawn from (test: the held-out corpus the reports
+# give; validation: the one recipes are chosen on)
+EVAL_SPLITS = ("test", "validation")
 # eval.align: the root alignment of MPJPE (pelvis: SPIN's protocol; hips: VIBE, TCMR, WHAM)
 EVAL_ALIGNS = ("pelvis", "hips")
 # study.backgrounds, study.bodies: the appearances synthetic-gap re-renders the test set with
@@ -69,6 +72,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "posebert.positional_encoding": POSITIONAL_ENCODINGS,
     "posebert.mask_mode": MASK_MODES,
     "eval.align": EVAL_ALIGNS,
+    "eval.split": EVAL_SPLITS,
     "study.trainable": TRAINABLE,
 }
 # list keys: every item one of the names

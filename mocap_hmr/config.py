@@ -168,6 +168,10 @@ class EvalConfig:
     # generalisation (docs/embedded_benchmarks.md)
     embedded: list[str] = field(default_factory=lambda: ["image", "video", "denoising", "generalisation"])
     image_samples: int = 256  # samples of each embedded image test set
+    # test: the image sets from the held-out corpus, and every other benchmark; validation: the same image sets
+    # from the validation corpus only (validation-in-coverage, ...), to choose recipes on; the report goes to
+    # <run>/eval_validation
+    split: str = "test"
     video_sequences: int = 8  # embedded video benchmark
     video_frames: int = 48
     denoising_sequences: int = 32  # embedded PoseBERT denoising benchmark

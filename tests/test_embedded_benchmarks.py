@@ -8,7 +8,13 @@ import torch
 from mocap_hmr.body.joint_maps import SMPL_JOINT_NAMES
 from mocap_hmr.config import load_config
 from mocap_hmr.data.default_corpus import DEFAULT_SEED, default_motion_index
-from mocap_hmr.data.embedded_world import GAP_FAMILIES, PHOTO_CAMERAS, REAL_FAMILIES, real_motion_index
+from mocap_hmr.data.embedded_world import (
+    GAP_FAMILIES,
+    PHOTO_CAMERAS,
+    REAL_FAMILIES,
+    real_motion_index,
+    validation_motion_index,
+)
 from mocap_hmr.data.motion_index import load_index
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.embedded import (
@@ -17,6 +23,7 @@ from mocap_hmr.evaluation.embedded import (
     LIMB_CHAINS,
     LIMBS,
     SWAP_FRAMES,
+    VALIDATION_SETS,
     VERSION,
     benchmark_dir,
     denoising_set,
@@ -150,6 +157,26 @@ def test_the_named_image_sets_split_the_embedded_world(body):
         embedded_image_set(body, "embedded-image", image_size=32, n=4, **QUIET)
     with pytest.raises(MocapHMRError, match="families must be some of"):
         image_test_set(body, image_size=32, n=4, families=("moonwalk",), **QUIET)
+
+
+def test_validation_sets_are_the_test_recipes_on_subjects_no_test_set_holds(body, held_out):
+    validation = load_index(validation_motion_index(**QUIET))
+    betas = {tuple(b.tolist()) for b in held_out.betas}
+    assert not betas & {tuple(b.tolist()) for b in validation.betas}  # other subjects
+    assert set(VALIDATION_SETS) == {n.replace("embedded-", "validation-") for n in IMAGE_SETS}
+    for name, recipe in IMAGE_SETS.items():
+        twin = VALIDATION_SETS[name.replace("embedded-", "validation-")]
+        assert (twin.families, twin.cameras, twin.split, recipe.split) == (recipe.families, recipe.cameras,
+                                                                          "validation", "test")
+    test = embedded_image_set(body, "embedded-pose-gap", image_size=32, n=8, **QUIET)
+    val = embedded_image_set(body, "validation-pose-gap", image_size=32, n=8, **QUIET)
+    assert val.path != test.path and "validation" in val.path.name and val.meta["split"] == "validation"
+    truth = {tuple(b.tolist()) for b in validation.betas}
+    assert {tuple(b.tolist()) for b in val.betas} <= truth and not {tuple(b.tolist()) for b in test.betas} & truth
+    sequence = validation.frame_sequence()
+    assert {family_of(validation.names[int(sequence[int(f)])]) for f in val.frame} <= set(GAP_FAMILIES)
+    with pytest.raises(MocapHMRError, match="split must be one of test, validation"):
+        image_test_set(body, image_size=32, n=4, split="train", **QUIET)
 
 
 @pytest.fixture(scope="module")

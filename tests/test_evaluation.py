@@ -78,6 +78,21 @@ def test_eval_writes_the_report_and_reuses_predictions(tiny_corpus, run):
     assert [p.stat().st_mtime_ns for p in cached] == stamps  # read back, not recomputed
 
 
+def test_the_validation_split_scores_the_validation_image_sets_only(tiny_corpus, run):
+    logs = []
+    files = evaluate(config(tiny_corpus, run, **SMALL_EVAL, **{"eval.split": "validation"}), log=logs.append)
+    assert files["json"] == run / "eval_validation" / "report.json"
+    report = json.loads(files["json"].read_text())
+    sets = ("validation-in-coverage", "validation-pose-gap", "validation-view-gap")
+    assert {(r["method"], r["benchmark"]) for r in report["results"]} == {
+        (m, b) for m in ("mean pose", "starting model", "MoCap-SPIN") for b in sets}
+    assert report["gain_by_pose_distance"]["benchmarks"] == list(sets)
+    assert any("video, denoising, generalisation left out" in m for m in logs)
+    with pytest.raises(MocapHMRError, match="eval.split=validation: eval.embedded names no image set"):
+        evaluate(config(tiny_corpus, run, **SMALL_EVAL, **{"eval.split": "validation", "eval.embedded": ["video"]}),
+                 log=lambda m: None)
+
+
 def test_the_mean_pose_row_predicts_the_starting_models_prior(tiny_corpus, run):
     from mocap_hmr.evaluation.predict import load_image_model
     from mocap_hmr.geometry import rot6d_to_matrix

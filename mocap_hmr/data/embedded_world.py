@@ -17,6 +17,9 @@ procedural motion and renderings (no licensed data).
   ``in-coverage`` (the real domain's families and cameras), ``pose-gap`` (the families the
   real domain lacks, its cameras) and ``view-gap`` (its families under the paper's full
   camera ranges).
+- Validation sets are the same three recipes drawn from a corpus of other new subjects
+  (``VALIDATION_SEED``): recipes (steps, learning rates, builds) are chosen on them, so that
+  the test sets stay unseen until a recipe is fixed.
 
 This module holds the definition and selects the corpora; rendering lives in ``renderers``,
 the test sets in ``mocap_hmr.evaluation.embedded``.
@@ -38,6 +41,7 @@ GAP_FAMILIES = tuple(f for f in FAMILIES if f not in REAL_FAMILIES)
 PHOTO_CAMERAS = {"yaw": 180.0, "pitch": 15.0, "roll": 5.0}  # degrees; the paper's ranges are 180, 45, 15
 REAL_SEED, REAL_MINUTES = 1, 10.0  # the real domain's corpus (then restricted to REAL_FAMILIES)
 HELD_OUT_SEED, HELD_OUT_MINUTES = 3, 5.0  # the test sets' corpus: neither domain holds it
+VALIDATION_SEED = 5  # the validation sets' corpus (HELD_OUT_MINUTES long): no domain or test set holds it
 
 
 def family_patterns(families: tuple[str, ...]) -> list[str]:
@@ -63,3 +67,9 @@ def held_out_motion_index(fps: float = 30.0, log: Callable[[str], None] = print)
     """Index file of the held-out corpus the test sets are drawn from, synthesized on first use."""
     return default_motion_index(fps=fps, minutes=HELD_OUT_MINUTES, seed=HELD_OUT_SEED,
                                 root=cache_dir() / "held_out_motion", log=log)
+
+
+def validation_motion_index(fps: float = 30.0, log: Callable[[str], None] = print) -> Path:
+    """Index file of the corpus the validation sets are drawn from, synthesized on first use."""
+    return default_motion_index(fps=fps, minutes=HELD_OUT_MINUTES, seed=VALIDATION_SEED,
+                                root=cache_dir() / "validation_motion", log=log)

@@ -11,6 +11,9 @@ nor the real domain's, seed 1) contains.
   embedded world's domain gap made measurable: ``embedded-in-coverage`` (the real domain's
   families and photo cameras), ``embedded-pose-gap`` (the families the real domain lacks, its
   photo cameras) and ``embedded-view-gap`` (its families from the paper's full camera ranges).
+  ``VALIDATION_SETS`` are the same three recipes (``validation-in-coverage``, ...) drawn from
+  the validation corpus (``VALIDATION_SEED``, other subjects, no set or domain holds it): where
+  recipes are chosen, so that the test sets are scored only once a recipe is fixed.
 - ``real_domain_set``: the embedded world's *real* domain as a finite image set, the stand-in
   for SPIN's training images (``mocap_hmr.training.stand_in_spin`` trains on it, the main job
   draws the real half of its batches from it): frames of the real domain's corpus
@@ -48,7 +51,7 @@ import json
 import math
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +71,7 @@ from mocap_hmr.data.embedded_world import (
     held_out_motion_index,
     only_families,
     real_motion_index,
+    validation_motion_index,
 )
 from mocap_hmr.data.motion_index import MotionIndex, load_index
 from mocap_hmr.data.procedural import FAMILIES
@@ -96,6 +100,8 @@ LIMBS = tuple(LIMB_CHAINS)
 # sitting down onto and rising from a seat (sit), rhythmic whole-body coordination (dance).
 HELD_OUT_FAMILIES = ("jump", "sit", "dance")
 GENERALISATION_SEED = 4
+# The corpora image sets draw from: the test sets' held-out corpus, the validation sets' own
+IMAGE_SPLITS = {"test": held_out_motion_index, "validation": validation_motion_index}
 GENERALISATION_MINUTES = 10.0
 TURNED = "turned"  # the generalisation group of randomly re-oriented windows
 MIRROR = (1.0, -1.0, -1.0)  # axis-angle of a rotation reflected through SMPL's sagittal (x = 0) plane
@@ -140,14 +146,16 @@ class ImageTestSet(RenderedTestSet):
 
 @dataclass(frozen=True)
 class ImageSetRecipe:
-    """What a named image test set draws: frames of ``families`` (procedural family names) of the
-    held-out corpus, seen from cameras of ``cameras`` ({"yaw", "pitch", "roll"}: degrees, uniform
-    within +-; None: the paper's full ranges, ``CameraSampler``'s defaults), with its own ``seed``."""
+    """What a named image set draws: frames of ``families`` (procedural family names) of the
+    corpus of ``split`` (``IMAGE_SPLITS``), seen from cameras of ``cameras`` ({"yaw", "pitch",
+    "roll"}: degrees, uniform within +-; None: the paper's full ranges, ``CameraSampler``'s
+    defaults), with its own ``seed``."""
 
     families: tuple[str, ...]
     cameras: dict | None
     seed: int
     about: str
+    split: str = "test"
 
 
 # The embedded world's test sets (mocap_hmr.data.embedded_world), as eval.py names them
@@ -158,6 +166,13 @@ IMAGE_SETS = {
                                         "the motion families the real domain lacks, its photo cameras"),
     "embedded-view-gap": ImageSetRecipe(REAL_FAMILIES, None, 3,
                                         "the real domain's motion families, the paper's full camera ranges"),
+}
+# Their validation twins: the same recipes on the validation corpus, with seeds of their own
+VALIDATION_SEED_OFFSET = 10
+VALIDATION_SETS = {
+    name.replace("embedded-", "validation-", 1): replace(recipe, seed=recipe.seed + VALIDATION_SEED_OFFSET,
+                                                         split="validation")
+    for name, recipe in IMAGE_SETS.items()
 }
 
 
@@ -235,15 +250,20 @@ def body_fingerprint(body: BodyModel) -> str:
 
 def image_test_set(body: BodyModel, image_size: int = 224, n: int = 256, seed: int = 0,
                    families: tuple[str, ...] | None = None, cameras: dict | None = None,
-                   device: str | torch.device | None = None, backend: str = "torch",
+                   device: str | torch.device | None = None, backend: str = "torch", split: str = "test",
                    log: Callable[[str], None] = print) -> ImageTestSet:
-    """``n`` held-out frames (drawn without replacement) of ``families`` (procedural family names;
+    """``n`` frames (drawn without replacement) of the corpus of ``split`` (``IMAGE_SPLITS``:
+    "test", the held-out corpus, or "validation") of ``families`` (procedural family names;
     None: every frame), each from its own Tait-Bryan camera with yaw, pitch and roll uniform
     within +- ``cameras["yaw"]``, ``["pitch"]``, ``["roll"]`` degrees (None: the paper's full
     ranges, ``CameraSampler``'s defaults), rendered in the real domain's look on the body's
     device; returned on ``device`` (default: the body's). Cached (see the module docstring);
-    ``families`` and ``cameras`` are in the file's name when given."""
+    ``families``, ``cameras`` and a validation ``split`` are in the file's name when given."""
+    if split not in IMAGE_SPLITS:
+        raise MocapHMRError(f"image_test_set: split must be one of {', '.join(IMAGE_SPLITS)}, got {split!r}")
     params = {"n": n, "size": image_size, "seed": seed, "body": body_fingerprint(body)}
+    if split != "test":
+        params["split"] = split
     if families is not None:
         families = tuple(families)
         unknown = sorted(set(families) - set(FAMILIES))
@@ -255,13 +275,14 @@ def image_test_set(body: BodyModel, image_size: int = 224, n: int = 256, seed: i
         params["cameras"] = "-".join(f"{k}{v:g}" for k, v in cameras.items())
 
     def make() -> tuple[dict[str, np.ndarray], dict]:
-        index = load_index(held_out_motion_index(log=log), device=_device(body))
+        index = load_index(IMAGE_SPLITS[split](log=log), device=_device(body))
         candidates = torch.arange(index.num_frames, device=_device(body))
         if families is not None:
             in_families = torch.tensor([family_of(name) in families for name in index.names], device=_device(body))
             candidates = candidates[in_families[index.frame_sequence()]]
         if n > len(candidates):
-            raise MocapHMRError(f"image_test_set: n={n} is more than the {len(candidates)} held-out frames"
+            raise MocapHMRError(f"image_test_set: n={n} is more than the {len(candidates)} "
+                                + ("held-out" if split == "test" else split) + " frames"
                                 + (f" of {', '.join(families)}" if families is not None else ""))
         renderer = real_look_renderer(body, index, image_size, backend,
                                       cameras=CameraSampler(**cameras) if cameras is not None else None)
@@ -278,6 +299,7 @@ def image_test_set(body: BodyModel, image_size: int = 224, n: int = 256, seed: i
                       angles=_numpy(torch.stack([cams["yaw"], cams["pitch"], cams["roll"]], dim=-1)))
         meta = _render_meta(renderer, index, backend)
         meta["families"] = list(families) if families is not None else list(FAMILIES)
+        meta["split"] = split
         meta["cameras"] = {k: math.degrees(v) for k, v in zip(("yaw", "pitch", "roll"), renderer.cameras.limits,
                                                                strict=True)}
         return arrays, meta
@@ -289,12 +311,14 @@ def image_test_set(body: BodyModel, image_size: int = 224, n: int = 256, seed: i
 def embedded_image_set(body: BodyModel, name: str, image_size: int = 224, n: int = 256,
                        device: str | torch.device | None = None, backend: str = "torch",
                        log: Callable[[str], None] = print) -> ImageTestSet:
-    """The image test set ``name`` of ``IMAGE_SETS`` (``n`` samples; see ``image_test_set``)."""
-    if name not in IMAGE_SETS:
-        raise MocapHMRError(f"no embedded image set {name!r}: there are {', '.join(IMAGE_SETS)}")
-    recipe = IMAGE_SETS[name]
+    """The image set ``name`` of ``IMAGE_SETS`` or ``VALIDATION_SETS`` (``n`` samples; see
+    ``image_test_set``)."""
+    recipes = {**IMAGE_SETS, **VALIDATION_SETS}
+    if name not in recipes:
+        raise MocapHMRError(f"no embedded image set {name!r}: there are {', '.join(recipes)}")
+    recipe = recipes[name]
     return image_test_set(body, image_size, n=n, seed=recipe.seed, families=recipe.families, cameras=recipe.cameras,
-                          device=device, backend=backend, log=log)
+                          device=device, backend=backend, split=recipe.split, log=log)
 
 
 REAL_SPLITS = ("train", "held-out")

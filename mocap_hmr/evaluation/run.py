@@ -7,7 +7,10 @@ Tables 1, 4 and 6), the Figure 7 gain histogram, the gain by pose distance
 
 Embedded image benchmarks: ``eval.embedded`` "image" is the three test sets of
 ``embedded.IMAGE_SETS`` (embedded-in-coverage, embedded-pose-gap, embedded-view-gap); each can
-also be chosen alone by its name without "embedded-" ("in-coverage", ...).
+also be chosen alone by its name without "embedded-" ("in-coverage", ...). ``eval.split``
+"validation" scores their twins on the validation corpus instead (``embedded.VALIDATION_SETS``:
+validation-in-coverage, ...) and nothing else, into ``<run>/eval_validation``: where recipes are
+chosen, before the test sets are looked at.
 
 Methods: "starting model" (``mocap_spin.checkpoint``, or the initialisation the run saved
 as ``mocap_spin_start.pt``) and "MoCap-SPIN" (the run's ``mocap_spin.pt``); on video
@@ -115,11 +118,12 @@ def _batches(images: torch.Tensor, size: int):
     return lambda: (images[i:i + size] for i in range(0, len(images), size))
 
 
-def embedded_image_names(embedded) -> list[str]:
-    """The image test sets (``embedded.IMAGE_SETS`` names) an ``eval.embedded`` list asks for:
-    "image" is all three, "in-coverage", "pose-gap", "view-gap" one each."""
-    chosen = [s for s in EMBEDDED_IMAGE_SETS if "image" in embedded or s in embedded]
-    return [f"embedded-{s}" for s in chosen]
+def embedded_image_names(embedded, split: str = "test") -> list[str]:
+    """The image sets an ``eval.embedded`` list asks for: "image" is all three, "in-coverage",
+    "pose-gap", "view-gap" one each; named as ``embedded.IMAGE_SETS`` (``split`` "test") or
+    ``embedded.VALIDATION_SETS`` ("validation")."""
+    prefix = "validation" if split == "validation" else "embedded"
+    return [f"{prefix}-{s}" for s in EMBEDDED_IMAGE_SETS if "image" in embedded or s in embedded]
 
 
 def embedded_images(cfg, body, methods, load_model, protocol, cache, log, names: list[str] | None = None
@@ -129,7 +133,7 @@ def embedded_images(cfg, body, methods, load_model, protocol, cache, log, names:
     (N, 24, 3), in sample order."""
     results, poses = [], {}
     bs = cfg.eval.batch_size
-    for name in names or embedded_image_names(cfg.eval.embedded):
+    for name in names or embedded_image_names(cfg.eval.embedded, cfg.eval.split):
         data = embedded_image_set(body, name, cfg.render.image_size, n=cfg.eval.image_samples, device="cpu", log=log)
         truth = mesh_truth(body, data.pose, data.betas)
         results += evaluate_benchmark(name, _batches(data.images, bs), -(-len(data.images) // bs), truth, methods,
@@ -211,9 +215,12 @@ def embedded_generalisation(cfg, body, posebert: PoseBERT | None, protocol, log,
 
 
 def evaluate(cfg: DictConfig, log=print) -> dict[str, Path]:
-    """Evaluate the run ``eval.run`` (default ``out_dir``); returns the written files."""
+    """Evaluate the run ``eval.run`` (default ``out_dir``); returns the written files. With
+    ``eval.split`` "validation" only the validation image sets, into ``<run>/eval_validation``
+    by default."""
     run = Path(cfg.eval.run or cfg.out_dir)
-    out = Path(cfg.eval.out or run / "eval")
+    validation = cfg.eval.split == "validation"
+    out = Path(cfg.eval.out or run / ("eval_validation" if validation else "eval"))
     device = resolve_device(cfg.device)
     methods = image_methods(cfg, run)
     body = BodyModel(resolve_body_model(cfg.body.model_path, log=log)).to(device)
@@ -232,19 +239,31 @@ def evaluate(cfg: DictConfig, log=print) -> dict[str, Path]:
     if embedded_image_names(cfg.eval.embedded):
         baseline = [mean_pose_method(cfg, methods[0], out, device)] if methods[0].name == "starting model" else []
         results, image_poses = embedded_images(cfg, body, [*baseline, *methods], load_model, protocol, cache, log)
-    if "video" in cfg.eval.embedded:
-        results += embedded_video(cfg, body, methods, load_model, protocol, cache, posebert, log)
-    if "denoising" in cfg.eval.embedded:
-        results += embedded_denoising(cfg, body, posebert, protocol, log)
-    if "generalisation" in cfg.eval.embedded:
-        results += embedded_generalisation(cfg, body, posebert, protocol, log)
-    results += real_benchmarks(cfg, body, methods, load_model, cache, device, log, posebert)
+    others = [b for b in ("video", "denoising", "generalisation") if b in cfg.eval.embedded]
+    if validation:
+        if others or cfg.eval.real:
+            log(f"eval: eval.split=validation scores the validation image sets only; "
+                f"{', '.join([*others, *(e.name for e in cfg.eval.real)])} left out")
+        if not results:
+            raise MocapHMRError("eval.split=validation: eval.embedded names no image set (image, in-coverage, "
+                                "pose-gap or view-gap)")
+    else:
+        if "video" in others:
+            results += embedded_video(cfg, body, methods, load_model, protocol, cache, posebert, log)
+        if "denoising" in others:
+            results += embedded_denoising(cfg, body, posebert, protocol, log)
+        if "generalisation" in others:
+            results += embedded_generalisation(cfg, body, posebert, protocol, log)
+        results += real_benchmarks(cfg, body, methods, load_model, cache, device, log, posebert)
     if not results:
         raise MocapHMRError("nothing to evaluate: eval.embedded is empty and eval.real lists no benchmark")
     notes = [f"run: {run}", "embedded-* benchmarks are synthetic (docs/embedded_benchmarks.md): their numbers "
              "compare models with each other, not with published numbers"]
     gap = gain_by_pose_distance(results, image_poses, real_domain_poses(log=log)) if image_poses else None
-    files = write_report(results, out, f"Evaluation of {run}", notes,
+    if validation:
+        notes.append("validation sets (eval.split=validation): choose recipes on these; the test sets are "
+                     "eval.py's default")
+    files = write_report(results, out, f"{'Validation' if validation else 'Evaluation'} of {run}", notes,
                          extra={"gain_by_pose_distance": gap.summary} if gap else None,
                          extra_markdown=pose_gap_markdown(gap.summary) if gap else ())
     files.update(_pictures(results, run, out, gap))
