@@ -12,7 +12,7 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from mocap_hmr.choices import CHOICES, DEVICE, DEVICES, LIST_CHOICES
+from mocap_hmr.choices import CHOICES, DEVICE, DEVICES, LIST_CHOICES, TRAINABLE
 from mocap_hmr.errors import MocapHMRError
 
 # The ResNet backbones reduce a crop 32 times before pooling: a smaller crop has no spatial
@@ -86,6 +86,20 @@ def some_of(choices: Iterable[str], at_least_one: bool = False) -> Check:
     return check
 
 
+def mapping(keys: Iterable[str], check: Check) -> Check:
+    """A mapping whose keys are some of ``keys`` and whose every value passes ``check``."""
+    allowed = tuple(keys)
+
+    def check_all(values: Any) -> str | None:
+        for key, value in values.items():
+            problem = None if key in allowed else f"keys among {', '.join(allowed)}"
+            problem = problem or check(value)
+            if problem:
+                return f"a mapping of {problem}; {key}: {value!r} is not"
+        return None
+    return check_all
+
+
 def optional(check: Check) -> Check:
     return lambda value: None if value is None else check(value)
 
@@ -142,6 +156,7 @@ def rules() -> dict[str, Check]:
         "posebert.accel_weight": number(0.0),
         "posebert.checkpoint_every": whole(1, "steps"),
         "posebert.log_every": whole(1, "steps"),
+        "study.subset_lr": mapping(TRAINABLE, positive("learning rate")),
         "eval.batch_size": whole(1),
         "eval.workers": whole(0),
     }

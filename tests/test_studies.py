@@ -73,6 +73,12 @@ def test_trainable_subsets_table_picture_and_reuse(setup):
     start_stamp = start.stat().st_mtime_ns
     run_study("trainable-subsets", cfg, log=quiet)  # nothing to train again
     assert {m: p.stat().st_mtime_ns for m, p in weights.items()} == stamps
+    own_lr = study_config(setup, **{"study.subsets": "[bn,all]", "study.subset_lr": "{all: 0.0005}"})
+    rows = json.loads(run_study("trainable-subsets", own_lr, log=quiet).files["json"].read_text())["rows"]
+    assert [r["lr"] for r in rows[1:]] == [f"{cfg.study.lr:g}", "0.0005", "0.0005"]  # the control takes all's
+    assert weights["bn"].stat().st_mtime_ns == stamps["bn"]  # its rate unchanged: reused
+    assert all(weights[m].stat().st_mtime_ns != stamps[m] for m in ("all", "all_no_rendered_half_control"))
+    stamps = {m: p.stat().st_mtime_ns for m, p in weights.items()}
     run_study("trainable-subsets", study_config(setup, **{"study.subsets": "[bn]", "study.steps": 3}), log=quiet)
     assert weights["bn"].stat().st_mtime_ns != stamps["bn"]  # other settings: trained again
     assert start.stat().st_mtime_ns == start_stamp  # the starting model is shared and kept
@@ -195,6 +201,10 @@ def test_cli_runs_a_study_and_names_bad_keys(setup, capsys):
     assert "trainable-subsets: embedded-pose-gap PA-MPJPE" in printed and "table.md" in printed
     assert main(["study", "trainable-subsets", *overrides(setup, **{"study.subsets": "[nope]"})]) == 2
     assert "study.subsets=['nope']: expected a list of at least one of bn, bn+regressor" in capsys.readouterr().err
+    assert main(["study", "trainable-subsets", *overrides(setup, **{"study.subset_lr": "{nope: 1.0}"})]) == 2
+    assert "study.subset_lr={'nope': 1.0}: expected a mapping of keys among bn, bn+regressor" in capsys.readouterr().err
+    assert main(["study", "trainable-subsets", *overrides(setup, **{"study.subset_lr": "{all: -1.0}"})]) == 2
+    assert "expected a mapping of a finite number > 0 (learning rate); all: -1.0 is not" in capsys.readouterr().err
     assert main(["study", "oracle", *overrides(setup, **{"study.stepz": 3})]) == 2
     assert "keys of study: start_steps" in capsys.readouterr().err
     with pytest.raises(MocapHMRError, match="study.fractions"):

@@ -35,6 +35,9 @@ class StudySettings:
     steps: int | None = None
     lr: float | None = None
     subsets: list[str] = field(default_factory=lambda: list(SUBSETS))  # trainable-subsets: choices.TRAINABLE
+    # trainable-subsets: a learning rate of its own for a subset, where study.lr does not suit it (e.g.
+    # {all: 1e-4}: every parameter at the batch norms' 1e-3 diverges); the control takes the one of "all"
+    subset_lr: dict[str, float] = field(default_factory=dict)
     fractions: list[float] = field(default_factory=lambda: list(FRACTIONS))  # synthetic-fraction
     trainable: str = "bn"  # synthetic-fraction and oracle: the subset their variants fine-tune (bn: MoCap-SPIN)
     # synthetic-gap: the model (None: <out_dir>/mocap_spin.pt when train.py made one, else the

@@ -1,11 +1,11 @@
 """``trainable-subsets`` (the paper's Table 7): which parameters to fine-tune.
 
 Copies of the starting model are fine-tuned on the same batches (``mocap_spin.synthetic_fraction``
-rendered, the rest real or real-domain crops), the same steps and learning rate, each training
-one subset of ``mocap_hmr.choices.TRAINABLE`` (``study.subsets``); a control fine-tunes every
-parameter as long on real (real-domain) batches alone. All of them and the starting model
-are scored on the embedded world's three image sets (and ``eval.real``). The paper's answer: batch-norm
-only (MoCap-SPIN) beats fine-tuning every parameter.
+rendered, the rest real or real-domain crops) for the same steps, at ``study.lr`` or the subset's
+own ``study.subset_lr``, each training one subset of ``mocap_hmr.choices.TRAINABLE``
+(``study.subsets``); a control fine-tunes every parameter as long on real (real-domain) batches
+alone. All of them and the starting model are scored on the embedded world's three image sets
+(and ``eval.real``). The paper's answer: batch-norm only (MoCap-SPIN) beats fine-tuning every parameter.
 """
 
 from __future__ import annotations
@@ -50,10 +50,14 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
         return (study.stream("synthetic", n_synthetic, repeat=repeat),
                 study.stream("real", spin.batch_size, repeat=repeat))
 
+    def lr_of(mode: str) -> float:
+        return cfg.study.subset_lr.get(mode, cfg.study.lr)
+
     methods = [(START, [Method(START, start)])]
-    methods += [train_repeats(study, mode, fine_tune_config(study, start, trainable=mode), halves) for mode in subsets]
+    methods += [train_repeats(study, mode, fine_tune_config(study, start, trainable=mode, lr=lr_of(mode)), halves)
+                for mode in subsets]
     # the control: every parameter, as many steps, without the rendered half (the same real samples first)
-    control = fine_tune_config(study, start, trainable="all", synthetic_fraction=0.0)
+    control = fine_tune_config(study, start, trainable="all", synthetic_fraction=0.0, lr=lr_of("all"))
     methods.append(train_repeats(study, CONTROL, control, lambda repeat: (None, halves(repeat)[1])))
     raw = evaluate_models(study, [m for _, models in methods for m in models])
     scores = Scores.of(raw, methods)
@@ -63,13 +67,15 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     rows = [{"subset": f"{START} (not fine-tuned)", **metric_cells(results, START)}]
     for name, mode in [*((m, m) for m in subsets), (CONTROL, "all")]:
         rows.append({"subset": name, "trainable": counts[mode], "share": f"{100 * counts[mode] / total:.2f}%",
-                     **metric_cells(results, name), **scores.cells(name, START)})
+                     "lr": f"{lr_of(mode):g}", **metric_cells(results, name), **scores.cells(name, START)})
     columns = [Column("subset", "Trainable subset"), Column("trainable", "Trainable parameters"),
-               Column("share", "Share"), *metric_columns(results), *scores.columns(START)]
+               Column("share", "Share"), Column("lr", "Learning rate"), *metric_columns(results),
+               *scores.columns(START)]
     real_half = "real" if study.real_data else "real-domain"
-    notes = [f"every subset fine-tuned from the starting model ({start}) for {cfg.study.steps} steps at lr "
-             f"{cfg.study.lr:g}, batch {spin.batch_size} ({n_synthetic} rendered + {spin.batch_size - n_synthetic} "
-             f"{real_half}), the same batches for every subset",
+    notes = [f"every subset fine-tuned from the starting model ({start}) for {cfg.study.steps} steps at its "
+             f"learning rate (study.lr {cfg.study.lr:g}, study.subset_lr where set), batch {spin.batch_size} "
+             f"({n_synthetic} rendered + {spin.batch_size - n_synthetic} {real_half}), the same batches for every "
+             "subset",
              f"'{CONTROL}': every parameter, the same steps, batches of {spin.batch_size} {real_half} samples only "
              "(the same ones first): what the fine-tuning gives without rendered data",
              f"{spin.backbone} backbone: {total:,} parameters", scores.error_note()]
