@@ -152,6 +152,17 @@ def test_spin_and_h36m_joints(body):
     torch.testing.assert_close(lsp, rest.joints[0, [J[n] for n in sides]], atol=1e-5, rtol=0)
 
 
+def test_h36m_joints_skin_only_the_vertices_the_regressors_read(body_dir):
+    body = BodyModel(body_dir).double()
+    assert len(body.h36m_skin_v_template) < body.num_vertices
+    gen = torch.Generator().manual_seed(3)
+    pose = torch.randn(5, 24, 3, generator=gen, dtype=torch.float64) * 0.6
+    betas = torch.randn(5, 10, generator=gen, dtype=torch.float64)
+    torch.testing.assert_close(body.h36m_joints(pose, betas), body(pose, betas).h36m_joints, atol=1e-12, rtol=0)
+    with pytest.raises(InputShapeError, match="betas has shape"):
+        body.h36m_joints(pose, betas[:2])
+
+
 def test_spin_joint_map_matches_spin_constants():
     """SPIN's JOINT_MAP indexes [45 smplx joints | 9 extra]; ours [24 | 11 vertex | 9 extra]."""
     from mocap_hmr.body.joint_maps import SPIN_JOINT_SOURCES

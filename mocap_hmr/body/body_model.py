@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import smplx
 import torch
+from smplx.lbs import lbs
 from smplx.utils import Struct
 from smplx.vertex_ids import vertex_ids as SMPLX_VERTEX_IDS
 
@@ -97,6 +98,7 @@ class BodyModel(torch.nn.Module):
         self.register_buffer("J_regressor_h36m", h36m, persistent=False)
         self.register_buffer("spin_joint_sources", torch.tensor(SPIN_JOINT_SOURCES),
                              persistent=False)
+        self._register_h36m_skin(h36m)
         self.uv = (data["vt"], data["ft"]) if "vt" in data and "ft" in data else None
 
     @property
@@ -125,9 +127,23 @@ class BodyModel(torch.nn.Module):
             "(B, 24, 3, 3) rotation matrices"
         )
 
-    def forward(self, pose: torch.Tensor, betas: torch.Tensor | None = None,
-                transl: torch.Tensor | None = None) -> BodyOutput:
-        """pose: (B, 24, 3) | (B, 72) | (B, 24, 3, 3); betas: (B, <=num_betas); transl: (B, 3)."""
+    def _register_h36m_skin(self, h36m: torch.Tensor | None) -> None:
+        """SMPL's skinning arrays restricted to the vertices the H36M and SMPL joint regressors
+        read (``h36m_joints``): buffers ``h36m_skin_*``, None without an H36M regressor."""
+        smpl = self.smpl
+        names = ("v_template", "shapedirs", "posedirs", "J_regressor", "lbs_weights", "h36m")
+        arrays = dict.fromkeys(names)
+        if h36m is not None:
+            keep = ((h36m != 0).any(0) | (smpl.J_regressor != 0).any(0)).nonzero()[:, 0]
+            posedirs = smpl.posedirs.reshape(len(smpl.posedirs), -1, 3)[:, keep].reshape(len(smpl.posedirs), -1)
+            arrays = {"v_template": smpl.v_template[keep], "shapedirs": smpl.shapedirs[keep], "posedirs": posedirs,
+                      "J_regressor": smpl.J_regressor[:, keep], "lbs_weights": smpl.lbs_weights[keep],
+                      "h36m": h36m[:, keep]}
+        for name in names:
+            self.register_buffer(f"h36m_skin_{name}", arrays[name], persistent=False)
+
+    def _inputs(self, pose: torch.Tensor, betas: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 24, 3, 3) rotations and (B, num_betas) betas of ``forward``'s arguments, checked."""
         rotmats = self._pose_matrices(pose).to(self.smpl.v_template.dtype)
         batch = rotmats.shape[0]
         if betas is None:
@@ -139,6 +155,13 @@ class BodyModel(torch.nn.Module):
             )
         if betas.shape[1] < self.num_betas:
             betas = torch.cat([betas, betas.new_zeros(batch, self.num_betas - betas.shape[1])], 1)
+        return rotmats, betas
+
+    def forward(self, pose: torch.Tensor, betas: torch.Tensor | None = None,
+                transl: torch.Tensor | None = None) -> BodyOutput:
+        """pose: (B, 24, 3) | (B, 72) | (B, 24, 3, 3); betas: (B, <=num_betas); transl: (B, 3)."""
+        rotmats, betas = self._inputs(pose, betas)
+        batch = rotmats.shape[0]
         if transl is not None and transl.shape != (batch, 3):
             raise InputShapeError(f"transl has shape {tuple(transl.shape)}; expected ({batch}, 3)")
         out = self.smpl(
@@ -154,6 +177,18 @@ class BodyModel(torch.nn.Module):
             h36m = torch.einsum("jv,bvc->bjc", self.J_regressor_h36m, vertices)
         return BodyOutput(vertices=vertices, joints=joints[:, :24], spin_joints=spin,
                           h36m_joints=h36m)
+
+    def h36m_joints(self, pose: torch.Tensor, betas: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, 17, 3): ``forward(pose, betas).h36m_joints`` without skinning the whole mesh: smplx's
+        ``lbs`` on the vertices the joint regressors read only (a third of the stand-in body's),
+        for scoring that needs joints and no vertices. Arguments as ``forward``'s."""
+        if self.h36m_skin_h36m is None:
+            raise ModelFileError(f"no {H36M_REGRESSOR_FILE} next to {self.model_file}: no H36M joints")
+        rotmats, betas = self._inputs(pose, betas)
+        vertices, _ = lbs(betas, rotmats, self.h36m_skin_v_template, self.h36m_skin_shapedirs,
+                           self.h36m_skin_posedirs, self.h36m_skin_J_regressor, self.smpl.parents,
+                           self.h36m_skin_lbs_weights, pose2rot=False)
+        return torch.einsum("jv,bvc->bjc", self.h36m_skin_h36m, vertices)
 
 
 def rest_pelvis(body: BodyModel, betas: torch.Tensor) -> torch.Tensor:

@@ -34,6 +34,18 @@ def body_points(body: BodyModel, rotmat: torch.Tensor, betas: torch.Tensor) -> t
     return torch.cat(vertices), torch.cat(joints)
 
 
+def body_joints(body: BodyModel, rotmat: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
+    """``body_points``' joints (N, 17, 3) alone, without skinning whole meshes (``BodyModel.h36m_joints``)."""
+    if body.J_regressor_h36m is None:
+        raise MocapHMRError(f"evaluation needs the H36M joint regressor: no J_regressor_h36m.npy next to "
+                            f"{body.model_file} (SPIN's data folder has it)")
+    device = body.smpl.v_template.device
+    with torch.no_grad():
+        return torch.cat([body.h36m_joints(rotmat[first:first + CHUNK].to(device),
+                                           betas[first:first + CHUNK].to(device)).cpu()
+                          for first in range(0, len(rotmat), CHUNK)])
+
+
 def gendered_points(bodies: dict[str, BodyModel], gender: np.ndarray, rotmat: torch.Tensor, betas: torch.Tensor
                     ) -> tuple[torch.Tensor, torch.Tensor]:
     """``body_points`` with each sample's body chosen by gender (N,) 'm' | 'f' | 'n'."""

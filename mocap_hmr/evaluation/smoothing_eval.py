@@ -15,7 +15,7 @@ import torch
 from mocap_hmr.body import BodyModel
 from mocap_hmr.evaluation.benchmark_eval import refine_tracks
 from mocap_hmr.evaluation.results import Result
-from mocap_hmr.evaluation.scoring import body_points, score_frames, sequence_accel_error
+from mocap_hmr.evaluation.scoring import body_joints, body_points, score_frames, sequence_accel_error
 from mocap_hmr.filters import last_observed
 from mocap_hmr.metrics import Protocol
 from mocap_hmr.smoothers import Smoother
@@ -34,6 +34,11 @@ def score_smoothers(clean: torch.Tensor, noisy: torch.Tensor, observed: torch.Te
     held = noisy[torch.arange(s)[:, None], last_observed(observed)]
     hidden = torch.where(observed[..., None, None, None], noisy, float("nan"))
     frames = np.arange(t)
+
+    def points(rotmat: torch.Tensor, betas: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(vertices, joints) with ``with_vertices``, else (joints,): no meshes skinned for nothing."""
+        return body_points(body, rotmat, betas) if with_vertices else (body_joints(body, rotmat, betas),)
+
     outputs = {INPUT: held}
     for smoother in smoothers:
         outputs[smoother.label] = refine_tracks(hidden.flatten(0, 1), list(np.arange(s * t).reshape(s, t)),
@@ -44,11 +49,11 @@ def score_smoothers(clean: torch.Tensor, noisy: torch.Tensor, observed: torch.Te
         n = len(rows)
         group_betas = betas[rows, None].expand(n, t, 10).reshape(-1, 10)
         sequences = list(np.arange(n * t).reshape(n, t))
-        truth_vertices, truth_joints = body_points(body, clean[rows].flatten(0, 1), group_betas)
+        truth = points(clean[rows].flatten(0, 1), group_betas)
         for method, rotmat in outputs.items():
-            vertices, joints = body_points(body, rotmat[rows].flatten(0, 1), group_betas)
-            per_sample = score_frames(joints, truth_joints, protocol, *((vertices, truth_vertices) if with_vertices
-                                                                        else ()))
+            pred = points(rotmat[rows].flatten(0, 1), group_betas)
+            joints, truth_joints = pred[-1], truth[-1]
+            per_sample = score_frames(joints, truth_joints, protocol, *((pred[0], truth[0]) if with_vertices else ()))
             metrics = {k: float(v.mean()) for k, v in per_sample.items()}
             metrics["accel_error"] = float(sequence_accel_error(joints, truth_joints, sequences, protocol).mean())
             results.append(Result(method, group, kind, {**protocol.as_dict(), **description}, metrics, per_sample,
