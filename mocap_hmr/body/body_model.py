@@ -98,7 +98,6 @@ class BodyModel(torch.nn.Module):
         self.register_buffer("J_regressor_h36m", h36m, persistent=False)
         self.register_buffer("spin_joint_sources", torch.tensor(SPIN_JOINT_SOURCES),
                              persistent=False)
-        self._register_h36m_skin(h36m)
         self.uv = (data["vt"], data["ft"]) if "vt" in data and "ft" in data else None
 
     @property
@@ -127,20 +126,20 @@ class BodyModel(torch.nn.Module):
             "(B, 24, 3, 3) rotation matrices"
         )
 
-    def _register_h36m_skin(self, h36m: torch.Tensor | None) -> None:
-        """SMPL's skinning arrays restricted to the vertices the H36M and SMPL joint regressors
-        read (``h36m_joints``): buffers ``h36m_skin_*``, None without an H36M regressor."""
-        smpl = self.smpl
-        names = ("v_template", "shapedirs", "posedirs", "J_regressor", "lbs_weights", "h36m")
-        arrays = dict.fromkeys(names)
-        if h36m is not None:
-            keep = ((h36m != 0).any(0) | (smpl.J_regressor != 0).any(0)).nonzero()[:, 0]
-            posedirs = smpl.posedirs.reshape(len(smpl.posedirs), -1, 3)[:, keep].reshape(len(smpl.posedirs), -1)
-            arrays = {"v_template": smpl.v_template[keep], "shapedirs": smpl.shapedirs[keep], "posedirs": posedirs,
-                      "J_regressor": smpl.J_regressor[:, keep], "lbs_weights": smpl.lbs_weights[keep],
-                      "h36m": h36m[:, keep]}
-        for name in names:
-            self.register_buffer(f"h36m_skin_{name}", arrays[name], persistent=False)
+    def _h36m_skin(self) -> dict[str, torch.Tensor]:
+        """SMPL's skinning arrays restricted to the vertices the H36M and SMPL joint regressors read
+        (``h36m_joints``), made on first use and again after a move to another device or dtype.
+        Not buffers: derived from the model's own, they stay out of its state and fingerprint."""
+        smpl, h36m = self.smpl, self.J_regressor_h36m
+        cached = getattr(self, "_h36m_skin_cache", None)
+        if cached is not None and cached["h36m"].device == h36m.device and cached["h36m"].dtype == h36m.dtype:
+            return cached
+        keep = ((h36m != 0).any(0) | (smpl.J_regressor != 0).any(0)).nonzero()[:, 0]
+        posedirs = smpl.posedirs.reshape(len(smpl.posedirs), -1, 3)[:, keep].reshape(len(smpl.posedirs), -1)
+        self._h36m_skin_cache = {"v_template": smpl.v_template[keep], "shapedirs": smpl.shapedirs[keep],
+                                 "posedirs": posedirs, "J_regressor": smpl.J_regressor[:, keep],
+                                 "lbs_weights": smpl.lbs_weights[keep], "h36m": h36m[:, keep]}
+        return self._h36m_skin_cache
 
     def _inputs(self, pose: torch.Tensor, betas: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, 24, 3, 3) rotations and (B, num_betas) betas of ``forward``'s arguments, checked."""
@@ -182,13 +181,13 @@ class BodyModel(torch.nn.Module):
         """(B, 17, 3): ``forward(pose, betas).h36m_joints`` without skinning the whole mesh: smplx's
         ``lbs`` on the vertices the joint regressors read only (a third of the stand-in body's),
         for scoring that needs joints and no vertices. Arguments as ``forward``'s."""
-        if self.h36m_skin_h36m is None:
+        if self.J_regressor_h36m is None:
             raise ModelFileError(f"no {H36M_REGRESSOR_FILE} next to {self.model_file}: no H36M joints")
         rotmats, betas = self._inputs(pose, betas)
-        vertices, _ = lbs(betas, rotmats, self.h36m_skin_v_template, self.h36m_skin_shapedirs,
-                           self.h36m_skin_posedirs, self.h36m_skin_J_regressor, self.smpl.parents,
-                           self.h36m_skin_lbs_weights, pose2rot=False)
-        return torch.einsum("jv,bvc->bjc", self.h36m_skin_h36m, vertices)
+        skin = self._h36m_skin()
+        vertices, _ = lbs(betas, rotmats, skin["v_template"], skin["shapedirs"], skin["posedirs"],
+                          skin["J_regressor"], self.smpl.parents, skin["lbs_weights"], pose2rot=False)
+        return torch.einsum("jv,bvc->bjc", skin["h36m"], vertices)
 
 
 def rest_pelvis(body: BodyModel, betas: torch.Tensor) -> torch.Tensor:
