@@ -10,6 +10,7 @@ import pytest
 import torch
 from test_training import config
 
+from mocap_hmr.data.embedded_world import GAP_FAMILIES, REAL_FAMILIES
 from mocap_hmr.data.motion_index import load_index
 from mocap_hmr.data.procedural import FAMILIES
 from mocap_hmr.errors import MocapHMRError
@@ -71,6 +72,10 @@ def test_eval_writes_the_report_and_reuses_predictions(tiny_corpus, run):
     assert set(gap["sets"]) == set(image_sets) and "## Gain by pose distance" in markdown
     assert gap["sets"]["embedded-pose-gap"]["mean_distance_deg"] > gap["sets"]["embedded-in-coverage"][
         "mean_distance_deg"]  # the families the real domain lacks are further from its poses
+    by_family = {(f["benchmark"], f["family"]): f["samples"] for f in gap["families"]}
+    assert {f for b, f in by_family if b == "embedded-pose-gap"} <= set(GAP_FAMILIES)
+    assert {f for b, f in by_family if b == "embedded-in-coverage"} <= set(REAL_FAMILIES)
+    assert sum(by_family.values()) == gap["samples"] and "Per motion family" in markdown
     cached = sorted((run / "eval" / "predictions").glob("*.npz"))
     assert len(cached) == 11  # 2 models x 4 rendered benchmarks, the mean pose x 3 image sets
     stamps = [p.stat().st_mtime_ns for p in cached]

@@ -88,3 +88,22 @@ def test_gain_by_pose_distance_bins_the_union_and_correlates():
     text = "\n".join(markdown(gap.summary))
     assert "Spearman ρ = " in text and "| far | 10 |" in text
     assert gain_by_pose_distance(results[:1], pose, corpus) is None  # no pair of methods to compare
+    assert gap.summary["families"] == [] and "Per motion family" not in text
+
+
+def test_gain_by_pose_distance_per_family():
+    gen = torch.Generator().manual_seed(1)
+    corpus = _poses(20, 5, scale=0.3).float()
+    pose = {"set": torch.cat([matrix_to_axis_angle(corpus[:6]), 0.9 * torch.randn(4, 24, 3, generator=gen)])}
+    start = np.arange(10, dtype=float)
+    gains = np.array([1.0] * 6 + [5.0] * 4)
+    results = [Result(m, "set", "image", {}, {}, per_sample={"pa_mpjpe": v}, samples=10)
+               for m, v in (("starting model", start), ("MoCap-SPIN", start - gains))]
+    gap = gain_by_pose_distance(results, pose, corpus, {"set": ["walk"] * 6 + ["jump"] * 4}, bins=2)
+    walk, jump = gap.summary["families"]
+    assert (walk["family"], walk["samples"], jump["family"], jump["samples"]) == ("walk", 6, "jump", 4)
+    assert walk["mean_gain_mm"] == pytest.approx(1.0) and jump["mean_gain_mm"] == pytest.approx(5.0)
+    assert jump["pa_mpjpe"] == {"starting model": pytest.approx(7.5), "MoCap-SPIN": pytest.approx(2.5)}
+    assert walk["mean_distance_deg"] < jump["mean_distance_deg"]
+    text = "\n".join(markdown(gap.summary))
+    assert "| set | walk | 6 |" in text and "| +5.0 |" in text

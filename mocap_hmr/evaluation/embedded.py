@@ -429,6 +429,14 @@ def family_of(name: str) -> str:
     return Path(name).stem.rsplit("_", 1)[0]
 
 
+def image_set_families(name: str, data: ImageTestSet, log: Callable[[str], None] = print) -> list[str]:
+    """The procedural family of every sample of the image set ``name`` (``IMAGE_SETS`` or
+    ``VALIDATION_SETS``) whose samples are ``data``, in sample order."""
+    index = load_index(IMAGE_SPLITS[{**IMAGE_SETS, **VALIDATION_SETS}[name].split](log=log))
+    sequence = index.frame_sequence()[data.frame.long().cpu()]
+    return [family_of(index.names[int(s)]) for s in sequence]
+
+
 def generalisation_set(windows_per_group: int = 8, frames: int = 64, fps: float = 30.0, noise_std: float = 0.1,
                        swap_probability: float = 0.01, drop_probability: float = 0.05, seed: int = 0,
                        device: str | torch.device = "cpu", log: Callable[[str], None] = print) -> GeneralisationSet:

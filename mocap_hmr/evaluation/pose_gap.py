@@ -68,25 +68,35 @@ def _correlations(x: np.ndarray, y: np.ndarray) -> dict[str, float | None]:
 
 
 def gain_by_pose_distance(results: list[Result], poses: dict[str, torch.Tensor], corpus: torch.Tensor,
-                          method_a: str = "starting model", method_b: str = "MoCap-SPIN", bins: int = BINS
-                          ) -> PoseGap | None:
+                          families: dict[str, list[str]] | None = None, method_a: str = "starting model",
+                          method_b: str = "MoCap-SPIN", bins: int = BINS) -> PoseGap | None:
     """The per-sample gain ``method_a`` - ``method_b`` (PA-MPJPE, mm) on each benchmark of ``poses``
     (name -> its samples' (N, 24, 3) axis-angle, in result order) against the samples' distance to
     ``corpus`` (M, 24, 3, 3); binned over the union of the benchmarks (``vis.gain.gain_by_distance_bins``),
-    with Spearman's and Pearson's correlation over the union and per benchmark. None when no
-    benchmark has both methods' results."""
+    with Spearman's and Pearson's correlation over the union and per benchmark; with ``families``
+    (name -> each sample's motion family), also per family of each benchmark: samples, mean
+    distance, every method's mean PA-MPJPE and the mean gain. None when no benchmark has both
+    methods' results."""
     by = {(r.method, r.benchmark): r for r in results}
     names = [b for b in poses if (method_a, b) in by and (method_b, b) in by]
     if not names:
         return None
     gap = PoseGap(summary={})
-    sets = {}
+    sets, by_family = {}, []
     for name in names:
         gain = by[method_a, name].per_sample[METRIC] - by[method_b, name].per_sample[METRIC]
         distance = pose_distances(poses[name], corpus)
         gap.distance[name], gap.gain[name] = distance, gain
         sets[name] = {"samples": len(gain), "mean_distance_deg": float(distance.mean()),
                       "mean_gain_mm": float(gain.mean()), **_correlations(distance, gain)}
+        labels = np.asarray((families or {}).get(name, []))
+        for family in dict.fromkeys(labels.tolist()) if len(labels) == len(gain) else ():
+            rows = labels == family
+            by_family.append({"benchmark": name, "family": family, "samples": int(rows.sum()),
+                              "mean_distance_deg": float(distance[rows].mean()),
+                              "pa_mpjpe": {m: float(r.per_sample[METRIC][rows].mean())
+                                           for (m, b), r in by.items() if b == name},
+                              "mean_gain_mm": float(gain[rows].mean())})
     distance = np.concatenate(list(gap.distance.values()))
     gain = np.concatenate(list(gap.gain.values()))
     binned = gain_by_distance_bins(distance, gain, bins)
@@ -99,6 +109,7 @@ def gain_by_pose_distance(results: list[Result], poses: dict[str, torch.Tensor],
         "bins": {k: [None if isinstance(x, float) and math.isnan(x) else x for x in v.tolist()]
                  for k, v in binned.items()},
         "sets": sets,
+        "families": by_family,
     }
     return gap
 
@@ -128,4 +139,12 @@ def markdown(summary: dict) -> list[str]:
              *markdown_table(["Benchmark", "Samples", "Mean distance (°)", "Mean gain (mm)", "Spearman ρ"],
                              [[name, str(s["samples"]), f"{s['mean_distance_deg']:.1f}", f"{s['mean_gain_mm']:+.1f}",
                                _number(s["spearman"])] for name, s in summary["sets"].items()])]
+    families = sorted(summary.get("families", []), key=lambda f: (f["benchmark"], f["mean_distance_deg"]))
+    if families:
+        methods = list(dict.fromkeys(m for f in families for m in f["pa_mpjpe"]))
+        lines += ["", f"Per motion family, nearest first ({METRIC_LABEL}, mm):", "",
+                  *markdown_table(["Benchmark", "Family", "Samples", "Mean distance (°)", *methods, "Mean gain (mm)"],
+                                  [[f["benchmark"], f["family"], str(f["samples"]), f"{f['mean_distance_deg']:.1f}",
+                                    *(f"{f['pa_mpjpe'][m]:.1f}" if m in f["pa_mpjpe"] else "–" for m in methods),
+                                    f"{f['mean_gain_mm']:+.1f}"] for f in families])]
     return lines + [""]

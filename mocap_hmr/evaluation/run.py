@@ -40,6 +40,7 @@ from mocap_hmr.evaluation.embedded import (
     embedded_image_set,
     family_of,
     generalisation_set,
+    image_set_families,
     video_test_set,
 )
 from mocap_hmr.evaluation.pose_gap import DISTANCE_LABEL, PoseGap, gain_by_pose_distance, real_domain_poses
@@ -127,11 +128,11 @@ def embedded_image_names(embedded, split: str = "test") -> list[str]:
 
 
 def embedded_images(cfg, body, methods, load_model, protocol, cache, log, names: list[str] | None = None
-                    ) -> tuple[list[Result], dict[str, torch.Tensor]]:
+                    ) -> tuple[list[Result], dict[str, torch.Tensor], dict[str, list[str]]]:
     """Each method on each image test set of ``names`` (default: those ``eval.embedded`` asks
-    for), ``eval.image_samples`` each; returns the results and each set's ground-truth poses
-    (N, 24, 3), in sample order."""
-    results, poses = [], {}
+    for), ``eval.image_samples`` each; returns the results, each set's ground-truth poses
+    (N, 24, 3) and its samples' motion families (N,), in sample order."""
+    results, poses, families = [], {}, {}
     bs = cfg.eval.batch_size
     for name in names or embedded_image_names(cfg.eval.embedded, cfg.eval.split):
         data = embedded_image_set(body, name, cfg.render.image_size, n=cfg.eval.image_samples, device="cpu", log=log)
@@ -139,7 +140,8 @@ def embedded_images(cfg, body, methods, load_model, protocol, cache, log, names:
         results += evaluate_benchmark(name, _batches(data.images, bs), -(-len(data.images) // bs), truth, methods,
                                       load_model, body, protocol, cache, data.meta)
         poses[name] = data.pose
-    return results, poses
+        families[name] = image_set_families(name, data, log)
+    return results, poses, families
 
 
 def real_benchmarks(cfg, body, methods, load_model, cache, device, log, posebert=None) -> list[Result]:
@@ -235,10 +237,11 @@ def evaluate(cfg: DictConfig, log=print) -> dict[str, Path]:
     def load_model(weights: Path):
         return load_image_model(cfg.mocap_spin, weights, device)
 
-    results, image_poses = [], {}
+    results, image_poses, families = [], {}, {}
     if embedded_image_names(cfg.eval.embedded):
         baseline = [mean_pose_method(cfg, methods[0], out, device)] if methods[0].name == "starting model" else []
-        results, image_poses = embedded_images(cfg, body, [*baseline, *methods], load_model, protocol, cache, log)
+        results, image_poses, families = embedded_images(cfg, body, [*baseline, *methods], load_model, protocol,
+                                                         cache, log)
     others = [b for b in ("video", "denoising", "generalisation") if b in cfg.eval.embedded]
     if validation:
         if others or cfg.eval.real:
@@ -259,7 +262,7 @@ def evaluate(cfg: DictConfig, log=print) -> dict[str, Path]:
         raise MocapHMRError("nothing to evaluate: eval.embedded is empty and eval.real lists no benchmark")
     notes = [f"run: {run}", "embedded-* benchmarks are synthetic (docs/embedded_benchmarks.md): their numbers "
              "compare models with each other, not with published numbers"]
-    gap = gain_by_pose_distance(results, image_poses, real_domain_poses(log=log)) if image_poses else None
+    gap = gain_by_pose_distance(results, image_poses, real_domain_poses(log=log), families) if image_poses else None
     if validation:
         notes.append("validation sets (eval.split=validation): choose recipes on these; the test sets are "
                      "eval.py's default")

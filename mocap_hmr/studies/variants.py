@@ -227,7 +227,7 @@ def evaluate_models(study: StudyContext, methods: list[Method], real: bool = Tru
     def load_model(weights: Path):
         return load_image_model(cfg.mocap_spin, weights, study.device)
 
-    results, _ = embedded_images(cfg, study.body, methods, load_model, protocol, cache, study.log, list(WORLD_SETS))
+    results, _, _ = embedded_images(cfg, study.body, methods, load_model, protocol, cache, study.log, list(WORLD_SETS))
     if real:
         results += real_benchmarks(cfg, study.body, methods, load_model, cache, study.device, study.log)
     return results
