@@ -19,11 +19,21 @@ VERDICT_LABELS = {"lower": "lower (beyond 2 s.e.)", "higher": "higher (beyond 2 
 
 
 SLOT = 0.9  # inches of x axis per group at least: room for a tick label of 2 lines of 12 characters
+TITLE_CHARS_PER_INCH = 12  # characters of an axes title per inch (axes.titlesize, DejaVu Sans)
+Y_AXIS_INCHES = 0.7  # a y axis's tick labels and label
+LEGEND_INCHES = 1.8  # a legend beside the axes
 
 
 def _wrap(label: str, width: int = 12) -> str:
     """A tick label on lines of about ``width`` characters, broken after '+' or at spaces."""
     return "\n".join(textwrap.wrap(label.replace("+", "+ "), width)).replace("+ ", "+")
+
+
+def _title(ax, title: str, beside: float) -> None:
+    """``title`` over ``ax``, on as many lines as the axes' width needs: the figure's width less
+    ``beside`` inches (a legend beside the axes) and the y axis's labels."""
+    width = ax.get_figure().get_figwidth() - beside - Y_AXIS_INCHES
+    ax.set_title("\n".join(textwrap.wrap(title, max(20, int(width * TITLE_CHARS_PER_INCH)))))
 
 
 def _group_axis(ax, labels: Sequence[str]) -> None:
@@ -41,7 +51,7 @@ def bar_chart(groups: Sequence[str], series: dict[str, Sequence[float]], title: 
     series needs no legend entry of its own."""
     names = list(series)
     legend = len(names) > 1 or reference is not None
-    fig = new_figure(0.7 + len(groups) * max(SLOT, 0.2 + 0.32 * len(names)) + 1.8 * legend, 3.0)
+    fig = new_figure(0.7 + len(groups) * max(SLOT, 0.2 + 0.32 * len(names)) + LEGEND_INCHES * legend, 3.0)
     ax = fig.add_subplot()
     width = 0.8 / len(names)
     for j, name in enumerate(names):
@@ -56,7 +66,7 @@ def bar_chart(groups: Sequence[str], series: dict[str, Sequence[float]], title: 
     _group_axis(ax, groups)
     ax.set_ylim(0, ax.get_ylim()[1] * 1.06)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    _title(ax, title, LEGEND_INCHES * legend)
     handles, labels = ax.get_legend_handles_labels()
     keep = [i for i, label in enumerate(labels) if len(names) > 1 or label not in names]
     if keep:
@@ -106,7 +116,7 @@ def difference_chart(labels: Sequence[str], differences: Sequence[tuple[float, f
     absolute bars starting at 0 cannot show."""
     mean = np.array([d for d, _ in differences], float)
     half = 2 * np.array([e for _, e in differences], float)
-    fig = new_figure(0.8 + max(3, len(labels)) * SLOT + 1.7, 3.0)
+    fig = new_figure(0.8 + max(3, len(labels)) * SLOT + LEGEND_INCHES, 3.0)
     ax = fig.add_subplot()
     x = np.arange(len(labels))
     ax.bar(x, mean, 0.55, color=[VERDICT_COLOURS[v] for v in verdicts], yerr=half, ecolor="0.15",
@@ -120,7 +130,7 @@ def difference_chart(labels: Sequence[str], differences: Sequence[tuple[float, f
     pad = 0.15 * (hi - lo or 1.0)
     ax.set_ylim(lo - pad, hi + pad)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    _title(ax, title, LEGEND_INCHES)
     shown = [v for v in VERDICT_COLOURS if v in verdicts]
     ax.legend([Patch(color=VERDICT_COLOURS[v]) for v in shown], [VERDICT_LABELS[v] for v in shown],
               loc="upper left", bbox_to_anchor=(1.01, 1))
