@@ -35,7 +35,7 @@ def body_points(body: BodyModel, rotmat: torch.Tensor, betas: torch.Tensor) -> t
 
 
 def body_joints(body: BodyModel, rotmat: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
-    """``body_points``' joints (N, 17, 3) alone, without skinning whole meshes (``BodyModel.h36m_joints``)."""
+    """``body_points``' joints (N, 17, 3) alone, without skinning meshes (``BodyModel.h36m_joints``)."""
     if body.J_regressor_h36m is None:
         raise MocapHMRError(f"evaluation needs the H36M joint regressor: no J_regressor_h36m.npy next to "
                             f"{body.model_file} (SPIN's data folder has it)")
