@@ -100,11 +100,11 @@ LIMBS = tuple(LIMB_CHAINS)
 # sitting down onto and rising from a seat (sit), rhythmic whole-body coordination (dance).
 HELD_OUT_FAMILIES = ("jump", "sit", "dance")
 GENERALISATION_SEED = 4
-# The corpora image sets draw from: the test sets' held-out corpus, the validation sets' own
-IMAGE_SPLITS = {"test": held_out_motion_index, "validation": validation_motion_index}
 GENERALISATION_MINUTES = 10.0
 TURNED = "turned"  # the generalisation group of randomly re-oriented windows
 MIRROR = (1.0, -1.0, -1.0)  # axis-angle of a rotation reflected through SMPL's sagittal (x = 0) plane
+# The corpora image sets draw from: the test sets' held-out corpus, the validation sets' own
+IMAGE_SPLITS = {"test": held_out_motion_index, "validation": validation_motion_index}
 
 
 class EmbeddedBenchmarkError(MocapHMRError, ValueError):
@@ -174,6 +174,7 @@ VALIDATION_SETS = {
                                                          split="validation")
     for name, recipe in IMAGE_SETS.items()
 }
+NAMED_IMAGE_SETS = {**IMAGE_SETS, **VALIDATION_SETS}
 
 
 @dataclass
@@ -313,10 +314,9 @@ def embedded_image_set(body: BodyModel, name: str, image_size: int = 224, n: int
                        log: Callable[[str], None] = print) -> ImageTestSet:
     """The image set ``name`` of ``IMAGE_SETS`` or ``VALIDATION_SETS`` (``n`` samples; see
     ``image_test_set``)."""
-    recipes = {**IMAGE_SETS, **VALIDATION_SETS}
-    if name not in recipes:
-        raise MocapHMRError(f"no embedded image set {name!r}: there are {', '.join(recipes)}")
-    recipe = recipes[name]
+    if name not in NAMED_IMAGE_SETS:
+        raise MocapHMRError(f"no embedded image set {name!r}: there are {', '.join(NAMED_IMAGE_SETS)}")
+    recipe = NAMED_IMAGE_SETS[name]
     return image_test_set(body, image_size, n=n, seed=recipe.seed, families=recipe.families, cameras=recipe.cameras,
                           device=device, backend=backend, split=recipe.split, log=log)
 
@@ -432,7 +432,7 @@ def family_of(name: str) -> str:
 def image_set_families(name: str, data: ImageTestSet, log: Callable[[str], None] = print) -> list[str]:
     """The procedural family of every sample of the image set ``name`` (``IMAGE_SETS`` or
     ``VALIDATION_SETS``) whose samples are ``data``, in sample order."""
-    index = load_index(IMAGE_SPLITS[{**IMAGE_SETS, **VALIDATION_SETS}[name].split](log=log))
+    index = load_index(IMAGE_SPLITS[NAMED_IMAGE_SETS[name].split](log=log))
     sequence = index.frame_sequence()[data.frame.long().cpu()]
     return [family_of(index.names[int(s)]) for s in sequence]
 
