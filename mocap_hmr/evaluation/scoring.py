@@ -19,31 +19,33 @@ from mocap_hmr.metrics import Protocol, accel_error, align_joints, evaluate_join
 CHUNK = 64  # meshes per body-model call
 
 
-def body_points(body: BodyModel, rotmat: torch.Tensor, betas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """rotmat (N, 24, 3, 3), betas (N, 10) -> vertices (N, V, 3) and H36M joints (N, 17, 3), metres, on the CPU."""
+def _in_chunks(body: BodyModel, rotmat: torch.Tensor, betas: torch.Tensor, compute) -> list[tuple[torch.Tensor, ...]]:
+    """``compute(rotmat, betas)`` (a tuple of tensors) on ``CHUNK`` bodies at a time on the body's
+    device, without gradients, each result on the CPU; the body must have the H36M regressor."""
     if body.J_regressor_h36m is None:
         raise MocapHMRError(f"evaluation needs the H36M joint regressor: no J_regressor_h36m.npy next to "
                             f"{body.model_file} (SPIN's data folder has it)")
     device = body.smpl.v_template.device
-    vertices, joints = [], []
     with torch.no_grad():
-        for first in range(0, len(rotmat), CHUNK):
-            out = body(rotmat[first:first + CHUNK].to(device), betas[first:first + CHUNK].to(device))
-            vertices.append(out.vertices.cpu())
-            joints.append(out.h36m_joints.cpu())
+        return [tuple(t.cpu() for t in compute(rotmat[first:first + CHUNK].to(device),
+                                               betas[first:first + CHUNK].to(device)))
+                for first in range(0, len(rotmat), CHUNK)]
+
+
+def body_points(body: BodyModel, rotmat: torch.Tensor, betas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """rotmat (N, 24, 3, 3), betas (N, 10) -> vertices (N, V, 3) and H36M joints (N, 17, 3), metres, on the CPU."""
+    def mesh(r: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = body(r, b)
+        return out.vertices, out.h36m_joints
+
+    vertices, joints = zip(*_in_chunks(body, rotmat, betas, mesh), strict=True)
     return torch.cat(vertices), torch.cat(joints)
 
 
 def body_joints(body: BodyModel, rotmat: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
     """``body_points``' joints (N, 17, 3) alone, without skinning meshes (``BodyModel.h36m_joints``)."""
-    if body.J_regressor_h36m is None:
-        raise MocapHMRError(f"evaluation needs the H36M joint regressor: no J_regressor_h36m.npy next to "
-                            f"{body.model_file} (SPIN's data folder has it)")
-    device = body.smpl.v_template.device
-    with torch.no_grad():
-        return torch.cat([body.h36m_joints(rotmat[first:first + CHUNK].to(device),
-                                           betas[first:first + CHUNK].to(device)).cpu()
-                          for first in range(0, len(rotmat), CHUNK)])
+    (joints,) = zip(*_in_chunks(body, rotmat, betas, lambda r, b: (body.h36m_joints(r, b),)), strict=True)
+    return torch.cat(joints)
 
 
 def gendered_points(bodies: dict[str, BodyModel], gender: np.ndarray, rotmat: torch.Tensor, betas: torch.Tensor
