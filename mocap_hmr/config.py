@@ -105,10 +105,11 @@ class StandInSpinConfig:
     enabled: bool = True  # false: start from a random initialisation instead
     images: int = 4096  # crops of the real domain's training split (a finite set, as a dataset is)
     held_out_images: int = 512  # crops of its held-out split, scored every eval_every steps
-    max_steps: int = 3000
-    eval_every: int = 500
-    patience: int = 2  # scores without improvement before stopping (the best weights are kept)
+    max_steps: int = 3500
+    eval_every: int = 250
+    patience: int = 4  # scores without improvement before stopping (the best weights are kept)
     lr: float = 3e-4
+    lr_milestones: list[int] = field(default_factory=lambda: [1500, 2500])  # each divides the rate by 10
     batch_size: int = 64
     seed: int = 0  # another seed is another build: its crops (held-out: seed + 1), initialisation, batches
     loss: SpinLossWeights = field(default_factory=SpinLossWeights)

@@ -110,8 +110,17 @@ def test_stand_in_is_trained_once_scored_and_cached(body, tiny_body_dir, tmp_pat
     assert stand_in_spin(cfg, body, torch.device("cpu"), log=messages.append) == path
     assert path.stat().st_mtime_ns == mtime and "held-out PA-MPJPE" in messages[0]  # read, not retrained
     assert torch.equal(torch.rand(3), after_building)  # building or reading, the caller's RNG goes on alike
-    for key, value in (("stand_in_spin.lr", 1e-4), ("stand_in_spin.seed", 1)):
+    for key, value in (("stand_in_spin.lr", 1e-4), ("stand_in_spin.seed", 1), ("stand_in_spin.lr_milestones", [3])):
         assert stand_in_spin_path(_cfg(tiny_body_dir, tmp_path, **{key: value}), body) != path  # another build
+
+
+def test_the_rate_is_divided_by_ten_at_each_milestone(body, tiny_body_dir, tmp_path):
+    cfg = _cfg(tiny_body_dir, tmp_path, **{"stand_in_spin.lr_milestones": [1, 3], "stand_in_spin.patience": 10})
+    path = stand_in_spin(cfg, body, torch.device("cpu"), **QUIET)
+    history = json.loads(path.with_suffix(".json").read_text())["history"]
+    lr = cfg.stand_in_spin.lr
+    assert [h["step"] for h in history] == [1, 2, 3, 4]
+    assert [h["lr"] for h in history] == pytest.approx([lr, lr / 10, lr / 10, lr / 100])
 
 
 def test_a_diverging_stand_in_stops_with_the_key_to_change(body, tiny_body_dir, tmp_path):
