@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import smplx
 import torch
-from smplx.lbs import batch_rigid_transform
+from smplx.lbs import batch_rigid_transform, blend_shapes
 from smplx.utils import Struct
 from smplx.vertex_ids import vertex_ids as SMPLX_VERTEX_IDS
 
@@ -198,7 +198,7 @@ class BodyModel(torch.nn.Module):
         skin = self._h36m_skin()
         eye = torch.eye(3, dtype=rotmats.dtype, device=rotmats.device)
         pose_feature = (rotmats[:, 1:] - eye).flatten(1)  # (B, 207)
-        rest = skin["joints"] + torch.einsum("jcl,bl->bjc", skin["joint_shapedirs"], betas)
+        rest = skin["joints"] + blend_shapes(betas, skin["joint_shapedirs"])  # (B, 24, 3)
         _, bones = batch_rigid_transform(rotmats, rest, self.smpl.parents, dtype=rotmats.dtype)  # (B, 24, 4, 4)
         points = (skin["template"] + torch.einsum("jkcl,bl->bjkc", skin["shapedirs"], betas)
                   + torch.einsum("jkcp,bp->bjkc", skin["posedirs"], pose_feature))  # (B, 17, 24, 3)
