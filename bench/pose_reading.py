@@ -41,8 +41,10 @@ def main(argv: list[str] | None = None) -> None:
     weights = args.weights or stand_in_spin(cfg, body, device)
     model = load_image_model(cfg.mocap_spin, weights, device)
     size, recipe = cfg.render.image_size, cfg.stand_in_spin
-    train = real_domain_set(body, size, recipe.images, "train", seed=recipe.seed)  # the stand-in build's crops
-    held_out = real_domain_set(body, size, recipe.held_out_images, "held-out", seed=recipe.seed + 1)
+    train = real_domain_set(body, size, recipe.images, "train", seed=recipe.seed,  # the stand-in build's crops
+                            gap_share=recipe.gap_share)
+    held_out = real_domain_set(body, size, recipe.held_out_images, "held-out", seed=recipe.seed + 1,
+                               gap_share=recipe.gap_share)
     reading = read_poses(model, body.cpu(), train.pose, train.betas, held_out.images, held_out.pose, held_out.betas)
     print(f"\n{weights} on the real domain's held-out split\n\n{reading.markdown()}")
     if args.out:

@@ -112,6 +112,9 @@ class StandInSpinConfig:
     lr_milestones: list[int] = field(default_factory=lambda: [1500, 2500])  # each divides the rate by 10
     batch_size: int = 64
     seed: int = 0  # another seed is another build: its crops (held-out: seed + 1), initialisation, batches
+    # the gap families' share of the real domain's frames (data.embedded_world.real_domain_corpus):
+    # 0, the default, leaves them out as the paper's gap; > 0 makes them a tail of rare poses
+    gap_share: float = 0.0
     loss: SpinLossWeights = field(default_factory=SpinLossWeights)
 
 

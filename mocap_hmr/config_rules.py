@@ -128,6 +128,7 @@ def rules() -> dict[str, Check]:
         "stand_in_spin.lr_milestones": each(whole(1, "steps")),
         "stand_in_spin.batch_size": whole(1, "samples per batch"),
         "stand_in_spin.seed": whole(0),
+        "stand_in_spin.gap_share": number(0.0, 1.0, why="share of the real domain's frames"),
         "mocap_spin.batch_size": whole(1, "samples per batch"),
         "mocap_spin.synthetic_fraction": number(0.0, 1.0),
         "mocap_spin.real_workers": whole(0, "0: read images in the training process"),

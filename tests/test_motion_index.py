@@ -11,6 +11,7 @@ from amass_files import write_amass
 from mocap_hmr.cli import main
 from mocap_hmr.data.amass import MotionFileError, load_amass_npz
 from mocap_hmr.data.motion_index import INDEX_VERSION, IndexFileError, build_index, load_index
+from mocap_hmr.errors import MocapHMRError
 
 
 @pytest.fixture
@@ -41,6 +42,21 @@ def test_index_holds_every_frame(corpus, tmp_path):
         np.testing.assert_array_equal(index.poses[frames].numpy(), motion["poses"])
         np.testing.assert_array_equal(index.trans[frames].numpy(), motion["trans"])
     assert index.frame_sequence().tolist() == [0] * 31 + [1] * 61 + [2] * 31
+
+
+def test_select_keeps_the_chosen_sequences_and_spans_in_order(corpus, tmp_path):
+    out = tmp_path / "index.npz"
+    build_index(corpus, out, log=lambda m: None)
+    index = load_index(out)  # lengths 31, 61, 31
+    picked = index.select([2, 1], spans=[(0, 31), (10, 25)])
+    assert picked.names == ["KIT/3/walk_poses.npz", "CMU/01/01_02_poses.npz"] and picked.lengths.tolist() == [31, 15]
+    start = int(index.offsets[1])
+    torch.testing.assert_close(picked.poses, torch.cat([index.poses[92:123], index.poses[start + 10:start + 25]]))
+    torch.testing.assert_close(picked.trans[31:], index.trans[start + 10:start + 25])
+    assert picked.gender == ["female", "male"] and picked.betas.shape == (2, index.betas.shape[1])
+    for spans in ([(0, 32), (0, 5)], [(5, 5), (0, 5)], [(0, 5)]):  # past the end, empty, one short
+        with pytest.raises(MocapHMRError, match="spans must be one non-empty"):
+            index.select([2, 1], spans=spans)
 
 
 def test_reindexing_reads_only_new_and_changed_files(corpus, tmp_path):

@@ -10,7 +10,15 @@ import pytest
 import torch
 
 from mocap_hmr.config import load_config
-from mocap_hmr.data.embedded_world import PHOTO_CAMERAS, REAL_FAMILIES, only_families, real_motion_index
+from mocap_hmr.data.embedded_world import (
+    GAP_FAMILIES,
+    PHOTO_CAMERAS,
+    REAL_FAMILIES,
+    family_sequences,
+    only_families,
+    real_domain_corpus,
+    real_motion_index,
+)
 from mocap_hmr.data.motion_index import load_index
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.embedded import real_domain_set
@@ -54,6 +62,31 @@ def test_real_domain_splits_hold_only_its_families_and_differ(body):
     assert torch.equal(again.images, train.images) and torch.equal(again.pose, train.pose)
     with pytest.raises(MocapHMRError, match="split must be one of"):
         real_domain_set(body, SIZE, 4, "test", **QUIET)
+
+
+def test_a_gap_share_makes_the_gap_families_a_tail_of_middle_cuts(body):
+    index = load_index(real_motion_index(**QUIET))
+    without = real_domain_corpus(index, 0.0)
+    assert without.names == only_families(index, REAL_FAMILIES).names
+    tail = real_domain_corpus(index, 0.1)
+    gap = family_sequences(tail, GAP_FAMILIES)
+    assert set(tail.names) == set(without.names) | {index.names[s] for s in family_sequences(index, GAP_FAMILIES)}
+    assert float(tail.lengths[gap].sum()) / tail.num_frames == pytest.approx(0.1, abs=0.005)
+    for s, name in enumerate(tail.names):  # real sequences whole, gap ones a contiguous middle part
+        whole = index.names.index(name)
+        original = index.poses[int(index.offsets[whole]):int(index.offsets[whole + 1])]
+        kept = tail.poses[int(tail.offsets[s]):int(tail.offsets[s + 1])]
+        start = int(torch.cdist(kept[:1].flatten(1), original.flatten(1)).argmin())
+        torch.testing.assert_close(kept, original[start:start + len(kept)])
+        after = len(original) - start - len(kept)
+        assert (start, after) == (0, 0) if s not in gap else abs(start - after) <= 1
+    crops = real_domain_set(body, SIZE, 24, "train", gap_share=0.3, **QUIET)
+    gap_poses = real_domain_corpus(index, 0.3).select(gap)
+    from_gap = torch.cdist(crops.pose[:, 1:].flatten(1), gap_poses.poses[:, 1:].flatten(1)).amin(1) < 1e-2
+    assert 0 < int(from_gap.sum()) < len(crops.pose)  # the tail is drawn, and not alone
+    for share in (-0.1, 0.9):
+        with pytest.raises(MocapHMRError, match=r"stand_in_spin.gap_share must lie in \[0, 0.4"):
+            real_domain_corpus(index, share)
 
 
 def test_real_domain_cameras_are_photo_like(body):
@@ -110,7 +143,8 @@ def test_stand_in_is_trained_once_scored_and_cached(body, tiny_body_dir, tmp_pat
     assert stand_in_spin(cfg, body, torch.device("cpu"), log=messages.append) == path
     assert path.stat().st_mtime_ns == mtime and "held-out PA-MPJPE" in messages[0]  # read, not retrained
     assert torch.equal(torch.rand(3), after_building)  # building or reading, the caller's RNG goes on alike
-    for key, value in (("stand_in_spin.lr", 1e-4), ("stand_in_spin.seed", 1), ("stand_in_spin.lr_milestones", [3])):
+    for key, value in (("stand_in_spin.lr", 1e-4), ("stand_in_spin.seed", 1), ("stand_in_spin.lr_milestones", [3]),
+                       ("stand_in_spin.gap_share", 0.1)):
         assert stand_in_spin_path(_cfg(tiny_body_dir, tmp_path, **{key: value}), body) != path  # another build
 
 

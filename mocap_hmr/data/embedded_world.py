@@ -28,12 +28,14 @@ the test sets in ``mocap_hmr.evaluation.embedded``.
 from __future__ import annotations
 
 import fnmatch
+import math
 from collections.abc import Callable
 from pathlib import Path
 
 from mocap_hmr.data.default_corpus import default_motion_index
 from mocap_hmr.data.motion_index import MotionIndex
 from mocap_hmr.data.procedural import FAMILIES
+from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.paths import cache_dir
 
 REAL_FAMILIES = ("walk", "run", "turn", "reach", "arm_swing")
@@ -49,11 +51,38 @@ def family_patterns(families: tuple[str, ...]) -> list[str]:
     return [f"*/{family}_*" for family in families]
 
 
+def family_sequences(index: MotionIndex, families: tuple[str, ...]) -> list[int]:
+    """Ids of the sequences of ``index`` whose procedural family is one of ``families``."""
+    patterns = family_patterns(families)
+    return [s for s, name in enumerate(index.names) if any(fnmatch.fnmatchcase(name, p) for p in patterns)]
+
+
 def only_families(index: MotionIndex, families: tuple[str, ...]) -> MotionIndex:
     """The sequences of ``index`` whose procedural family is one of ``families``."""
-    patterns = family_patterns(families)
-    return index.select([s for s, name in enumerate(index.names)
-                         if any(fnmatch.fnmatchcase(name, p) for p in patterns)])
+    return index.select(family_sequences(index, families))
+
+
+def real_domain_corpus(index: MotionIndex, gap_share: float = 0.0) -> MotionIndex:
+    """The real domain's motion: the ``REAL_FAMILIES`` sequences of ``index`` (its corpus,
+    ``real_motion_index``) and, when ``gap_share`` > 0, the middle part of every ``GAP_FAMILIES``
+    sequence, each cut to the same fraction of its length so that they make ``gap_share`` of the
+    frames: the pose gap as a tail of rare poses (as SPIN's datasets hold a few people jumping,
+    sitting or dancing) instead of an absence. Every gap family and subject keeps its share."""
+    real, gap = family_sequences(index, REAL_FAMILIES), family_sequences(index, GAP_FAMILIES)
+    lengths = index.lengths.cpu()
+    real_frames, gap_frames = int(lengths[real].sum()), int(lengths[gap].sum())
+    most = gap_frames / (real_frames + gap_frames)  # every gap frame
+    if not 0 <= gap_share <= most:
+        raise MocapHMRError(f"stand_in_spin.gap_share must lie in [0, {math.floor(most * 100) / 100:g}] (the share "
+                            f"of the gap families' frames in the real domain's corpus), got {gap_share}")
+    if gap_share == 0:
+        return index.select(real)
+    fraction = gap_share * real_frames / ((1 - gap_share) * gap_frames)
+    spans = [(0, int(n)) for n in lengths[real]]
+    for n in lengths[gap].tolist():
+        keep = max(1, round(fraction * n))
+        spans.append(((n - keep) // 2, (n - keep) // 2 + keep))
+    return index.select(real + gap, spans)
 
 
 def real_motion_index(fps: float = 30.0, log: Callable[[str], None] = print) -> Path:

@@ -72,12 +72,20 @@ class MotionIndex:
         """(N,) the sequence each frame belongs to."""
         return torch.repeat_interleave(torch.arange(self.num_sequences, device=self.offsets.device), self.lengths)
 
-    def select(self, sequences: list[int] | torch.Tensor) -> MotionIndex:
-        """The index of the given sequences only (ids into ``names``, in the order given)."""
+    def select(self, sequences: list[int] | torch.Tensor,
+               spans: list[tuple[int, int]] | None = None) -> MotionIndex:
+        """The index of the given sequences only (ids into ``names``, in the order given); with
+        ``spans``, of each one's frames ``start:stop`` only (one (start, stop) per id, within it)."""
         ids = torch.as_tensor(sequences, dtype=torch.long).cpu()
-        frames = [torch.arange(int(self.offsets[s]), int(self.offsets[s + 1])) for s in ids.tolist()]
+        whole = self.lengths.cpu()[ids].tolist()
+        spans = [(0, n) for n in whole] if spans is None else [(int(a), int(b)) for a, b in spans]
+        if len(spans) != len(whole) or any(not 0 <= a < b <= n for (a, b), n in zip(spans, whole, strict=True)):
+            raise MocapHMRError(f"MotionIndex.select: spans must be one non-empty (start, stop) within each "
+                                f"selected sequence, got {spans} for lengths {whole}")
+        frames = [torch.arange(int(self.offsets[s]) + a, int(self.offsets[s]) + b)
+                  for s, (a, b) in zip(ids.tolist(), spans, strict=True)]
         frames = torch.cat(frames) if frames else torch.zeros(0, dtype=torch.long)
-        lengths = self.lengths.cpu()[ids]
+        lengths = torch.tensor([b - a for a, b in spans], dtype=torch.long)
         offsets = torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)]).to(self.offsets)
         on = self.poses.device
         def pick(array: np.ndarray | None) -> np.ndarray | None:

@@ -69,7 +69,7 @@ from mocap_hmr.data.embedded_world import (
     PHOTO_CAMERAS,
     REAL_FAMILIES,
     held_out_motion_index,
-    only_families,
+    real_domain_corpus,
     real_motion_index,
     validation_motion_index,
 )
@@ -326,16 +326,18 @@ HELD_OUT_EVERY = 5  # the held-out split: every fifth sequence of the real domai
 
 
 def real_domain_set(body: BodyModel, image_size: int, n: int, split: str = "train", seed: int = 0,
-                    backend: str = "torch", log: Callable[[str], None] = print) -> CropBatch:
-    """``n`` renderings of the real domain (see the module docstring) of the sequences of
-    ``split``, frames drawn with replacement, as one ``CropBatch`` on the CPU (images
-    normalized). Cached like the test sets."""
+                    gap_share: float = 0.0, backend: str = "torch",
+                    log: Callable[[str], None] = print) -> CropBatch:
+    """``n`` renderings of the real domain (see the module docstring; ``gap_share``: its corpus,
+    ``embedded_world.real_domain_corpus``) of the sequences of ``split``, frames drawn with
+    replacement, as one ``CropBatch`` on the CPU (images normalized). Cached like the test sets."""
     if split not in REAL_SPLITS:
         raise MocapHMRError(f"real_domain_set: split must be one of {', '.join(REAL_SPLITS)}, got {split!r}")
-    params = {"n": n, "size": image_size, "split": split, "seed": seed, "body": body_fingerprint(body)}
+    params = {"n": n, "size": image_size, "split": split, "seed": seed, "gap_share": gap_share,
+              "body": body_fingerprint(body)}
 
     def make() -> tuple[dict[str, np.ndarray], dict]:
-        corpus = only_families(load_index(real_motion_index(log=log), device=_device(body)), REAL_FAMILIES)
+        corpus = real_domain_corpus(load_index(real_motion_index(log=log), device=_device(body)), gap_share)
         held_out = split == "held-out"
         index = corpus.select([s for s in range(len(corpus.names)) if (s % HELD_OUT_EVERY == HELD_OUT_EVERY - 1)
                                == held_out])

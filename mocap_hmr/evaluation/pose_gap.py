@@ -1,7 +1,7 @@
 """The paper's Figure 7 on the embedded world: per image test sample, MoCap-SPIN's gain over
 the starting model (PA-MPJPE, mm) against how far the sample's pose is from the poses the
-starting model was trained on, the real domain's corpus (``embedded_world``: the
-``REAL_FAMILIES`` of the seed-1 corpus).
+starting model was trained on, the real domain's corpus (``embedded_world.real_domain_corpus``:
+the ``REAL_FAMILIES`` of the seed-1 corpus, and the others' tail where ``stand_in_spin.gap_share``).
 
 Distance: the mean over SMPL's body joints 1..23 (the root excluded: its orientation is the
 camera's) of the geodesic angle between the sample's joint rotation and a corpus frame's,
@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from scipy import stats
 
-from mocap_hmr.data.embedded_world import REAL_FAMILIES, REAL_MINUTES, REAL_SEED, only_families, real_motion_index
+from mocap_hmr.data.embedded_world import REAL_FAMILIES, REAL_MINUTES, REAL_SEED, real_domain_corpus, real_motion_index
 from mocap_hmr.data.motion_index import load_index
 from mocap_hmr.evaluation.report import markdown_table
 from mocap_hmr.evaluation.results import Result
@@ -45,10 +45,11 @@ class PoseGap:
     gain: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def real_domain_poses(fps: float = CORPUS_FPS, log: Callable[[str], None] = print) -> torch.Tensor:
-    """(M, 24, 3, 3): the real domain's corpus (its families only) as rotation matrices, every
-    ``round(index fps / fps)``-th frame."""
-    index = only_families(load_index(real_motion_index(log=log)), REAL_FAMILIES)
+def real_domain_poses(fps: float = CORPUS_FPS, gap_share: float = 0.0,
+                      log: Callable[[str], None] = print) -> torch.Tensor:
+    """(M, 24, 3, 3): the real domain's corpus (``real_domain_corpus`` with ``gap_share``) as
+    rotation matrices, every ``round(index fps / fps)``-th frame."""
+    index = real_domain_corpus(load_index(real_motion_index(log=log)), gap_share)
     step = max(1, round(index.fps / fps))
     return axis_angle_to_matrix(index.poses[::step].float())
 
@@ -69,14 +70,14 @@ def _correlations(x: np.ndarray, y: np.ndarray) -> dict[str, float | None]:
 
 def gain_by_pose_distance(results: list[Result], poses: dict[str, torch.Tensor], corpus: torch.Tensor,
                           families: dict[str, list[str]] | None = None, method_a: str = "starting model",
-                          method_b: str = "MoCap-SPIN", bins: int = BINS) -> PoseGap | None:
+                          method_b: str = "MoCap-SPIN", bins: int = BINS, gap_share: float = 0.0) -> PoseGap | None:
     """The per-sample gain ``method_a`` - ``method_b`` (PA-MPJPE, mm) on each benchmark of ``poses``
     (name -> its samples' (N, 24, 3) axis-angle, in result order) against the samples' distance to
     ``corpus`` (M, 24, 3, 3); binned over the union of the benchmarks (``vis.gain.gain_by_distance_bins``),
     with Spearman's and Pearson's correlation over the union and per benchmark; with ``families``
     (name -> each sample's motion family), also per family of each benchmark: samples, mean
-    distance, every method's mean PA-MPJPE and the mean gain. None when no benchmark has both
-    methods' results."""
+    distance, every method's mean PA-MPJPE and the mean gain; ``gap_share``: the corpus's, for the
+    summary. None when no benchmark has both methods' results."""
     by = {(r.method, r.benchmark): r for r in results}
     names = [b for b in poses if (method_a, b) in by and (method_b, b) in by]
     if not names:
@@ -103,8 +104,8 @@ def gain_by_pose_distance(results: list[Result], poses: dict[str, torch.Tensor],
     gap.summary = {
         "metric": METRIC, "gain": f"{method_a} - {method_b} (mm; > 0: {method_b} better)",
         "distance": DISTANCE_LABEL, "joints": list(BODY_JOINTS),
-        "corpus": {"seed": REAL_SEED, "minutes": REAL_MINUTES, "families": list(REAL_FAMILIES), "fps": CORPUS_FPS,
-                   "frames": len(corpus)},
+        "corpus": {"seed": REAL_SEED, "minutes": REAL_MINUTES, "families": list(REAL_FAMILIES), "gap_share": gap_share,
+                   "fps": CORPUS_FPS, "frames": len(corpus)},
         "benchmarks": names, "samples": len(gain), **_correlations(distance, gain), "bins_asked": bins,
         "bins": {k: [None if isinstance(x, float) and math.isnan(x) else x for x in v.tolist()]
                  for k, v in binned.items()},

@@ -92,13 +92,16 @@ def mean_pose_method(cfg: DictConfig, start: Method, out: Path, device: torch.de
     return Method(MEAN_POSE, save_spin_checkpoint(model, path))
 
 
-def _started_from(cfg: DictConfig, run: Path) -> str | None:
-    """The checkpoint the run's MoCap-SPIN started from: its ``config.yaml`` says (the embedded
-    default's stand-in SPIN is set there by the runner), else ``mocap_spin.checkpoint``."""
+def _run_setting(cfg: DictConfig, run: Path, key: str):
+    """The setting ``key`` the run trained with: its ``config.yaml`` says, else ``cfg``."""
     saved = run / "config.yaml"
-    if saved.is_file():
-        return OmegaConf.select(OmegaConf.load(saved), "mocap_spin.checkpoint", default=None)
-    return cfg.mocap_spin.checkpoint
+    return OmegaConf.select(OmegaConf.load(saved) if saved.is_file() else cfg, key, default=None)
+
+
+def _started_from(cfg: DictConfig, run: Path) -> str | None:
+    """The checkpoint the run's MoCap-SPIN started from (the embedded default's stand-in SPIN
+    is set in its ``config.yaml`` by the runner)."""
+    return _run_setting(cfg, run, "mocap_spin.checkpoint")
 
 
 def smpl_protocol(align: str) -> Protocol:
@@ -262,7 +265,9 @@ def evaluate(cfg: DictConfig, log=print) -> dict[str, Path]:
         raise MocapHMRError("nothing to evaluate: eval.embedded is empty and eval.real lists no benchmark")
     notes = [f"run: {run}", "embedded-* benchmarks are synthetic (docs/embedded_benchmarks.md): their numbers "
              "compare models with each other, not with published numbers"]
-    gap = gain_by_pose_distance(results, image_poses, real_domain_poses(log=log), families) if image_poses else None
+    gap_share = _run_setting(cfg, run, "stand_in_spin.gap_share") or 0.0  # the real domain it trained on
+    gap = gain_by_pose_distance(results, image_poses, real_domain_poses(gap_share=gap_share, log=log), families,
+                                gap_share=gap_share) if image_poses else None
     if validation:
         notes.append("validation sets (eval.split=validation): choose recipes on these; the test sets are "
                      "eval.py's default")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from omegaconf import DictConfig
 
-from mocap_hmr.data.embedded_world import REAL_FAMILIES, only_families, real_motion_index
+from mocap_hmr.data.embedded_world import REAL_FAMILIES, real_domain_corpus, real_motion_index
 from mocap_hmr.data.motion_index import load_index
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
@@ -55,8 +55,8 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
         raise MocapHMRError("rendered-poses: mocap_spin.synthetic_fraction=0 leaves no rendered half to compare")
     study = StudyContext.open(cfg, NAME, log)
     start = starting_model(study)
-    real_corpus = only_families(load_index(real_motion_index(fps=cfg.motion.fps, log=log), device=study.device),
-                                REAL_FAMILIES)
+    real_corpus = real_domain_corpus(load_index(real_motion_index(fps=cfg.motion.fps, log=log), device=study.device),
+                                     cfg.stand_in_spin.gap_share)
     real_poses = renderer_from_config(cfg.render, study.body, real_corpus, study.device)
 
     def real_half(repeat: int):

@@ -91,10 +91,13 @@ def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=pr
         return synthetic, RealImageStream(datasets, n_real, device, seed=cfg.seed, workers=spin.real_workers,
                                           shares=[d.share for d in spin.real], rank=rank, world_size=world_size,
                                           fit_check=fit_check, skip_bad=spin.skip_bad, log=log)
-    real = real_domain_set(body, cfg.render.image_size, cfg.stand_in_spin.images, "train", seed=cfg.stand_in_spin.seed,
-                           log=log)  # the stand-in SPIN's own training crops, as SPIN's real half is its data
+    recipe = cfg.stand_in_spin  # the stand-in SPIN's own training crops, as SPIN's real half is its data
+    real = real_domain_set(body, cfg.render.image_size, recipe.images, "train", seed=recipe.seed,
+                           gap_share=recipe.gap_share, log=log)
+    motion = (f"{', '.join(REAL_FAMILIES)} only" if recipe.gap_share == 0 else
+              f"{', '.join(REAL_FAMILIES)}; the others as {recipe.gap_share:.0%} of the frames")
     log(f"mocap_spin: no real images configured; the real half of each batch is the embedded world's real domain "
-        f"({len(real.images)} synthetic crops: part-coloured suit, photo cameras, {', '.join(REAL_FAMILIES)} only)")
+        f"({len(real.images)} synthetic crops: part-coloured suit, photo cameras, {motion})")
     return synthetic, CropSet(real, device)
 
 

@@ -125,9 +125,10 @@ def _build(cfg: DictConfig, body: BodyModel, device: torch.device, path: Path, l
     recipe_cfg = cfg.stand_in_spin
     seed = recipe_cfg.seed
     start = time.perf_counter()
-    train_set = real_domain_set(body, cfg.render.image_size, recipe_cfg.images, "train", seed=seed, log=log)
+    train_set = real_domain_set(body, cfg.render.image_size, recipe_cfg.images, "train", seed=seed,
+                                gap_share=recipe_cfg.gap_share, log=log)
     held_out = real_domain_set(body, cfg.render.image_size, recipe_cfg.held_out_images, "held-out", seed=seed + 1,
-                               log=log)
+                               gap_share=recipe_cfg.gap_share, log=log)
     truth = body_points(body, axis_angle_to_matrix(held_out.pose), held_out.betas)[1]  # (N, 17, 3), once
     spin_cfg = OmegaConf.merge(cfg.mocap_spin, {
         "checkpoint": None, "mean_params": None, "trainable": "all", "synthetic_fraction": 0.0,
