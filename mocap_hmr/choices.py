@@ -19,7 +19,7 @@ BACKENDS = ("auto", "torch", "pytorch3d")
 BACKBONES = ("resnet50", "resnet18", "tiny")
 # mocap_spin.trainable, study.trainable, study.subsets: which parameters of HMR train (Table 7;
 # models.finetune)
-TRAINABLE = ("bn", "bn+regressor", "regressor", "regressor+last-1", "regressor+last-2", "regressor+last-3",
+TRAINABLE = ("bn", "bn-stats", "bn+regressor", "regressor", "regressor+last-1", "regressor+last-2", "regressor+last-3",
              "regressor+last-4", "all", "all-but-bn")
 # mocap_spin.synthetic_source: rendered poses from the motion corpus, or the real half's poses
 SYNTHETIC_SOURCES = ("motion", "paired")

@@ -97,6 +97,20 @@ def test_bn_only_steps_change_only_batch_norm():
             assert torch.equal(value, before[key]), f"{key} changed"
 
 
+def test_bn_stats_trains_nothing_and_moves_the_statistics_by_the_momentum():
+    torch.manual_seed(0)
+    model = HMR("tiny")
+    assert select_trainable(model, "bn-stats") == 0 and trainable_parameters(model) == []
+    seen = []
+    model.bn1.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0].detach()))
+    before = model.bn1.running_mean.clone()
+    model.train()
+    model(torch.randn(4, 3, 64, 64) * 3 + 1)
+    momentum = model.bn1.momentum
+    expected = (1 - momentum) * before + momentum * seen[0].double().mean((0, 2, 3)).float()
+    torch.testing.assert_close(model.bn1.running_mean, expected, rtol=1e-5, atol=1e-6)
+
+
 def test_frozen_batch_norm_keeps_its_statistics():
     model = HMR("tiny")
     select_trainable(model, "regressor")

@@ -79,6 +79,21 @@ def test_resume_equals_an_uninterrupted_run(tiny_corpus, tmp_path):
     assert saved.mocap_spin.iterations == 4 and saved.resume is True
 
 
+def test_bn_stats_moves_only_the_statistics_and_resumes(tiny_corpus, tmp_path):
+    bn_stats = {"mocap_spin.trainable": "bn-stats"}
+    train(config(tiny_corpus, tmp_path / "straight", **bn_stats), log=lambda m: None)
+    train(config(tiny_corpus, tmp_path / "split", **bn_stats, **{"mocap_spin.iterations": 2}), log=lambda m: None)
+    train(config(tiny_corpus, tmp_path / "split", **bn_stats, resume=True), log=lambda m: None)
+    straight, split = _weights(tmp_path / "straight"), _weights(tmp_path / "split")
+    assert all(torch.equal(straight[key], split[key]) for key in straight)
+    from mocap_hmr.models.checkpoints import read_checkpoint
+
+    start = read_checkpoint(tmp_path / "straight" / "mocap_spin_start.pt")["model"]
+    statistics = [k for k in straight if k.endswith(("running_mean", "running_var", "num_batches_tracked"))]
+    assert statistics and all(not torch.equal(straight[k], start[k]) for k in statistics)
+    assert all(torch.equal(straight[k], start[k]) for k in straight if k not in statistics)
+
+
 def test_resume_needs_a_readable_checkpoint(tiny_corpus, tmp_path):
     with pytest.raises(MocapHMRError, match="nothing to resume from: .*last.pt does not exist"):
         train(config(tiny_corpus, tmp_path / "none", resume=True), log=lambda m: None)

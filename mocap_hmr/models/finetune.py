@@ -1,7 +1,9 @@
 """Which parameters of HMR train (the paper's Table 7).
 
 Modes (``mocap_hmr.choices.TRAINABLE``): ``bn`` (batch-norm affine weights + running statistics; MoCap-SPIN's default),
-``bn+regressor``, ``regressor``, ``regressor+last-k`` (k = 1..4: the regressor and the last
+``bn-stats`` (the running statistics alone, re-estimated on the training batches as AdaBN does:
+no parameter trains; the baseline that tells the batch norms' learnt weights from their
+statistics), ``bn+regressor``, ``regressor``, ``regressor+last-k`` (k = 1..4: the regressor and the last
 k ResNet stages), ``all``, ``all-but-bn``. Frozen parameters get ``requires_grad=False``
 (so no gradient and, with ``trainable_parameters``, no optimizer state). Batch-norm layers
 whose affine weights are frozen also keep their running statistics (they run in eval mode
@@ -52,6 +54,7 @@ def select_trainable(model: HMR, mode: str = "bn") -> int:
             last_stages |= {id(p) for p in getattr(model, name).parameters()}
     chosen = {
         "bn": bn_params,
+        "bn-stats": set(),
         "bn+regressor": bn_params | regressor,
         "regressor": regressor,
         "all": {id(p) for p in model.parameters()},
@@ -59,7 +62,8 @@ def select_trainable(model: HMR, mode: str = "bn") -> int:
     }.get(mode, regressor | last_stages)
     for p in model.parameters():
         p.requires_grad_(id(p) in chosen)
-    frozen_bns = [bn for bn in _batch_norms(model) if not any(p.requires_grad for p in bn.parameters())]
+    frozen_bns = [bn for bn in _batch_norms(model)
+                  if mode != "bn-stats" and not any(p.requires_grad for p in bn.parameters())]
     if getattr(model, "_frozen_bn_hook", None) is not None:
         model._frozen_bn_hook.remove()
     model._frozen_bn_hook = model.register_forward_pre_hook(_FrozenStatisticsBN(frozen_bns))

@@ -87,8 +87,10 @@ class MocapSpinTrainer:
         trainable = select_trainable(self.model, cfg.trainable)
         log(f"mocap_spin: {cfg.backbone}, trainable '{cfg.trainable}': {trainable:,} of {total:,} parameters "
             f"({100 * trainable / total:.2f}%)")
-        self.optimizer = torch.optim.Adam(trainable_parameters(self.model), lr=cfg.lr)
-        self.scheduler = torch.optim.lr_scheduler.MultiStepLR(self.optimizer, list(cfg.lr_milestones), cfg.lr_gamma)
+        parameters = trainable_parameters(self.model)  # none for bn-stats: a step is a forward pass in train mode
+        self.optimizer = torch.optim.Adam(parameters, lr=cfg.lr) if parameters else None
+        self.scheduler = (torch.optim.lr_scheduler.MultiStepLR(self.optimizer, list(cfg.lr_milestones), cfg.lr_gamma)
+                          if parameters else None)
         self.weights = SpinLossWeights(**cfg.loss)
         self.n_synthetic = round(cfg.batch_size * cfg.synthetic_fraction)
         self.paired = cfg.synthetic_source == "paired"
@@ -171,14 +173,15 @@ class MocapSpinTrainer:
 
     @compile_errors("mocap_spin.compile")
     def step(self, generator: torch.Generator) -> dict[str, float]:
-        """One optimisation step; returns the loss terms as floats."""
+        """One optimisation step (with nothing trainable, one forward pass that updates the batch
+        norms' statistics); returns the loss terms as floats."""
         self.compile_pending = compile_once(self.model, self.compile_pending)
         self.model.train()
         self.last_batch = self.batch(generator)
-        with self.phase("forward"):
+        with self.phase("forward"), torch.set_grad_enabled(self.optimizer is not None):
             terms = self.losses(self.last_batch)
             finite = all_finite(terms["loss"])  # with several processes: all skip the backward, or none
-        if not finite:
+        if not finite or self.optimizer is None:
             return host_floats(terms)
         with self.phase("backward"):
             self.optimizer.zero_grad(set_to_none=True)
@@ -212,12 +215,14 @@ class MocapSpinTrainer:
     def state_dict(self) -> dict:
         """Model, optimizer, scheduler and, for real images, the stream's position."""
         real = {"real": self.real.state_dict()} if isinstance(self.real, RealImageStream) else {}
-        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(), **real}
+        optimizer = {} if self.optimizer is None else {"optimizer": self.optimizer.state_dict(),
+                                                       "scheduler": self.scheduler.state_dict()}
+        return {"model": self.model.state_dict(), **optimizer, **real}
 
     def load_state_dict(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
+        if self.optimizer is not None:
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
         if isinstance(self.real, RealImageStream):
             self.real.load_state_dict(state["real"])
