@@ -85,6 +85,12 @@ def real_domain_corpus(index: MotionIndex, gap_share: float = 0.0) -> MotionInde
     return index.select(real + gap, spans)
 
 
+def real_motion_words(gap_share: float = 0.0) -> str:
+    """The real domain's motion in words, for logs and tables: its families, and the tail's share."""
+    families = ", ".join(REAL_FAMILIES)
+    return f"{families} only" if gap_share == 0 else f"{families}; the other families as {gap_share:.0%} of the frames"
+
+
 def real_motion_index(fps: float = 30.0, log: Callable[[str], None] = print) -> Path:
     """Index file of the real domain's procedural corpus (all families; select with
     ``only_families(..., REAL_FAMILIES)``), synthesized into the cache on first use."""

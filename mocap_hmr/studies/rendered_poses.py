@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from omegaconf import DictConfig
 
-from mocap_hmr.data.embedded_world import REAL_FAMILIES, real_domain_corpus, real_motion_index
+from mocap_hmr.data.embedded_world import real_domain_corpus, real_motion_index, real_motion_words
 from mocap_hmr.data.motion_index import load_index
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
@@ -71,7 +71,7 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     methods = [(START, [Method(START, start)]),
                train_repeats(study, MOCAP, spin_cfg, halves(None), folder / slug(MOCAP)),
                train_repeats(study, REAL_POSES, spin_cfg, halves(real_poses), folder / slug(REAL_POSES),
-                             synthetic_label=f"real-domain corpus {', '.join(REAL_FAMILIES)}")]
+                             synthetic_label=f"real-domain corpus {real_motion_words(cfg.stand_in_spin.gap_share)}")]
     control = fine_tune_config(study, start, trainable=trainable, synthetic_fraction=0.0)
     methods.append(train_repeats(study, CONTROL, control, lambda repeat: (None, study.stream(
         "real", spin.batch_size, repeat=repeat)), folder / slug(CONTROL)))
@@ -90,7 +90,7 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
              f"{cfg.study.lr:g}, {n_synthetic} rendered + {spin.batch_size - n_synthetic} real-domain samples per "
              f"batch; '{CONTROL}': {spin.batch_size} real-domain samples per batch",
              f"'{MOCAP}': the MoCap corpus, every family; '{REAL_POSES}': the real domain's own corpus "
-             f"({', '.join(REAL_FAMILIES)}); both in the training renderer's look and cameras",
+             f"({real_motion_words(cfg.stand_in_spin.gap_share)}); both in the training renderer's look and cameras",
              "the last row: the paired difference of the two rendered halves (negative: MoCap poses better)",
              scores.error_note()]
     files = write_table(study.folder, f"Rendered poses: MoCap or the real domain's own (Table 1), '{trainable}'",

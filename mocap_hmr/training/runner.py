@@ -37,7 +37,7 @@ from mocap_hmr.atomic import atomic_write
 from mocap_hmr.body import BodyModel
 from mocap_hmr.body.standin import resolve_body_model
 from mocap_hmr.data.default_corpus import default_motion_index
-from mocap_hmr.data.embedded_world import REAL_FAMILIES
+from mocap_hmr.data.embedded_world import real_motion_words
 from mocap_hmr.data.motion_index import MotionIndex, load_index
 from mocap_hmr.data.real_stream import RealImageStream
 from mocap_hmr.data.spin_dataset import SpinAugment, SpinDataset
@@ -94,10 +94,9 @@ def build_streams(cfg: DictConfig, body: BodyModel, device: torch.device, log=pr
     recipe = cfg.stand_in_spin  # the stand-in SPIN's own training crops, as SPIN's real half is its data
     real = real_domain_set(body, cfg.render.image_size, recipe.images, "train", seed=recipe.seed,
                            gap_share=recipe.gap_share, log=log)
-    motion = (f"{', '.join(REAL_FAMILIES)} only" if recipe.gap_share == 0 else
-              f"{', '.join(REAL_FAMILIES)}; the others as {recipe.gap_share:.0%} of the frames")
     log(f"mocap_spin: no real images configured; the real half of each batch is the embedded world's real domain "
-        f"({len(real.images)} synthetic crops: part-coloured suit, photo cameras, {motion})")
+        f"({len(real.images)} synthetic crops: part-coloured suit, photo cameras, "
+        f"{real_motion_words(recipe.gap_share)})")
     return synthetic, CropSet(real, device)
 
 
