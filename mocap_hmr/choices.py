@@ -19,8 +19,8 @@ BACKENDS = ("auto", "torch", "pytorch3d")
 BACKBONES = ("resnet50", "resnet18", "tiny")
 # mocap_spin.trainable, study.trainable, study.subsets: which parameters of HMR train (Table 7;
 # models.finetune)
-TRAINABLE = ("bn", "bn-stats", "bn+regressor", "regressor", "regressor+last-1", "regressor+last-2", "regressor+last-3",
-             "regressor+last-4", "all", "all-but-bn")
+TRAINABLE = ("bn", "bn+regressor", "regressor", "regressor+last-1", "regressor+last-2", "regressor+last-3",
+             "regressor+last-4", "all", "all-but-bn", "bn-stats")
 # mocap_spin.synthetic_source: rendered poses from the motion corpus, or the real half's poses
 SYNTHETIC_SOURCES = ("motion", "paired")
 # mocap_spin.precision: HMR's forward under bf16 autocast on CUDA, or float32 throughout
