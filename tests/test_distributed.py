@@ -245,3 +245,21 @@ def test_rank_seeds():
     assert rank_seed(7, 0) == 7  # one process is the single-process run
     seeds = {rank_seed(s, r) for s in range(4) for r in range(8)}
     assert len(seeds) == 32 and all(0 <= s < 2**64 for s in seeds)
+
+
+def test_a_model_with_nothing_to_train_is_not_wrapped():
+    model = nn.Linear(2, 2).requires_grad_(False)  # DDP refuses a module without a trainable parameter
+    assert wrap(model, DistContext(world_size=2)) is model
+
+
+def test_torchrun_re_estimates_the_batch_norm_statistics_alone(tiny_corpus, tmp_path):
+    from mocap_hmr.models.checkpoints import read_checkpoint
+
+    run = tmp_path / "run"
+    proc = torchrun(ROOT / "train.py", overrides(tiny_corpus, run, **{"mocap_spin.trainable": "bn-stats",
+                                                                      "posebert.enabled": False}))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    final = read_checkpoint(run / "mocap_spin.pt")["model"]
+    start = read_checkpoint(run / "mocap_spin_start.pt")["model"]
+    changed = {k for k in final if not torch.equal(final[k], start[k])}
+    assert changed and all(k.endswith(("running_mean", "running_var", "num_batches_tracked")) for k in changed)

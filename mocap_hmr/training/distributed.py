@@ -115,8 +115,11 @@ def wrap(model: nn.Module, ctx: DistContext) -> nn.Module:
     its buffers -- BN running statistics -- before each forward; gradients averaged in backward),
     else ``model`` itself. ``find_unused_parameters`` stays off: in every HMR trainable mode and
     PoseBERT variant each parameter that trains gets a gradient every step (checked in
-    tests/test_distributed.py), and frozen ones (``requires_grad=False``) are not DDP's concern."""
-    if ctx.world_size == 1:
+    tests/test_distributed.py), and frozen ones (``requires_grad=False``) are not DDP's concern.
+    A model with nothing to train (``mocap_spin.trainable=bn-stats``) stays unwrapped: there is no
+    gradient to average, and each process's batch norms follow its own batches (rank 0's are
+    written; ``distributed.sync_batchnorm`` pools them over the processes on CUDA)."""
+    if ctx.world_size == 1 or not any(p.requires_grad for p in model.parameters()):
         return model
     return _DDP(model, device_ids=[ctx.device] if ctx.device.type == "cuda" else None)
 
