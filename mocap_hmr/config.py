@@ -107,7 +107,7 @@ class StandInSpinConfig:
     held_out_images: int = 512  # crops of its held-out split, scored every eval_every steps
     max_steps: int = 3500
     eval_every: int = 250
-    patience: int = 4  # scores without improvement before stopping (the best weights are kept)
+    patience: int = 4  # scores without improvement at the final rate before stopping (the best weights are kept)
     lr: float = 3e-4
     lr_milestones: list[int] = field(default_factory=lambda: [1500, 2500])  # each divides the rate by 10
     batch_size: int = 64

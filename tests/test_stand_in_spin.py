@@ -157,6 +157,15 @@ def test_the_rate_is_divided_by_ten_at_each_milestone(body, tiny_body_dir, tmp_p
     assert [h["lr"] for h in history] == pytest.approx([lr, lr / 10, lr / 10, lr / 100])
 
 
+def test_patience_counts_only_at_the_final_rate(body, tiny_body_dir, tmp_path, monkeypatch):
+    scores = iter([50.0] + [10.0 + step for step in range(8)])  # the mean pose's, then every step worse
+    monkeypatch.setattr("mocap_hmr.training.stand_in_spin.pa_mpjpe_of", lambda *args: next(scores))
+    cfg = _cfg(tiny_body_dir, tmp_path, **{"stand_in_spin.lr_milestones": [3], "stand_in_spin.max_steps": 8})
+    info = json.loads(stand_in_spin(cfg, body, torch.device("cpu"), **QUIET).with_suffix(".json").read_text())
+    assert [h["step"] for h in info["history"]] == [1, 2, 3, 4]  # one score (patience 1) past the milestone
+    assert info["step"] == 1 and info["pa_mpjpe"] == 10.0
+
+
 def test_a_diverging_stand_in_stops_with_the_key_to_change(body, tiny_body_dir, tmp_path):
     cfg = _cfg(tiny_body_dir, tmp_path, **{"stand_in_spin.lr": 1e6})
     with pytest.raises(MocapHMRError, match=r"stand-in SPIN: .*lower stand_in_spin.lr \(now 1e\+06\)"):

@@ -16,7 +16,9 @@ between scores and the camera, which only SPIN's regulariser holds, can drift un
 overflows: the decay lets the build settle where more training stops helping); every
 ``stand_in_spin.eval_every`` steps the model is scored (PA-MPJPE, eval.py's 14 LSP joints)
 on the held-out split; the best weights are kept, and training stops after
-``stand_in_spin.patience`` scores without improvement or at ``stand_in_spin.max_steps``.
+``stand_in_spin.patience`` scores without improvement at the final rate (from the last of
+``stand_in_spin.lr_milestones`` on: before it the scores swing with the high rate, and a build
+that stopped there kept a start that was not trained out) or at ``stand_in_spin.max_steps``.
 ``stand_in_spin.seed`` seeds the whole build (its crops, initialisation and batches) from an RNG
 of its own: a recipe and seed rebuild the same stand-in on one machine, and the caller's
 training does not depend on whether the cache had it.
@@ -51,7 +53,7 @@ from mocap_hmr.paths import cache_dir
 from mocap_hmr.progress import progress
 from mocap_hmr.training.mocap_spin import MocapSpinTrainer
 
-RECIPE_VERSION = 3  # bump when the recipe changes what is trained: older caches are then left alone
+RECIPE_VERSION = 4  # bump when the recipe changes what is trained: older caches are then left alone
 EVAL_BATCH = 64
 LR_GAMMA = 0.1  # the rate's factor at each of stand_in_spin.lr_milestones
 
@@ -142,6 +144,7 @@ def _build(cfg: DictConfig, body: BodyModel, device: torch.device, path: Path, l
         f"{len(held_out.images)}); the mean pose scores {mean_pose_score:.1f} mm PA-MPJPE")
     generator = torch.Generator(device=device).manual_seed(seed)
     best, best_step, best_state, history = float("inf"), 0, None, []
+    final_rate_from = max(recipe_cfg.lr_milestones, default=0)  # patience counts from here on
     bar = progress(range(1, recipe_cfg.max_steps + 1), recipe_cfg.max_steps, "stand-in SPIN", unit="steps")
     for step in bar:
         rate = trainer.scheduler.get_last_lr()[0]  # the rate this step trains at
@@ -159,8 +162,9 @@ def _build(cfg: DictConfig, body: BodyModel, device: torch.device, path: Path, l
         log(f"stand-in SPIN: step {step}, held-out PA-MPJPE {score:.1f} mm")
         if score < best:
             best, best_step, best_state = score, step, copy.deepcopy(trainer.model.state_dict())
-        elif step - best_step >= recipe_cfg.patience * recipe_cfg.eval_every:
-            log(f"stand-in SPIN: no better for {recipe_cfg.patience} scores: stopping, keeping step {best_step}")
+        elif step - max(best_step, final_rate_from) >= recipe_cfg.patience * recipe_cfg.eval_every:
+            log(f"stand-in SPIN: no better for {recipe_cfg.patience} scores at the final rate: stopping, "
+                f"keeping step {best_step}")
             break
     if best_state is None:
         raise MocapHMRError(f"stand-in SPIN: no finite held-out score in {recipe_cfg.max_steps} steps; lower "
