@@ -15,3 +15,11 @@ class ModelNotFoundError(ModelFileError, FileNotFoundError):
 
 class InputShapeError(MocapHMRError, ValueError):
     """A tensor argument has the wrong shape."""
+
+
+class TrainingDiverged(MocapHMRError):
+    """The loss became NaN or inf: step, the step it became so at (1-based); loss, its value."""
+
+    def __init__(self, message: str, step: int, loss: float):
+        super().__init__(message)
+        self.step, self.loss = step, loss

@@ -3,6 +3,8 @@ variants reused on a rerun and retrained when their settings change; shared stre
 re-rendered test scenes; bad settings named by key."""
 
 import json
+import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ from mocap_hmr.body import BodyModel
 from mocap_hmr.cli import main
 from mocap_hmr.data.crop_batch import CropBatch
 from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.evaluation.benchmark_eval import Method
 from mocap_hmr.evaluation.embedded import image_test_set, real_look_renderer
 from mocap_hmr.evaluation.results import Result
 from mocap_hmr.models.finetune import select_trainable
@@ -22,6 +25,7 @@ from mocap_hmr.studies.scores import Scores, paired_delta
 from mocap_hmr.studies.settings import load_study_config
 from mocap_hmr.studies.streams import SharedStream
 from mocap_hmr.studies.tables import WORLD_SETS
+from mocap_hmr.training.mocap_spin import MocapSpinTrainer
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +86,51 @@ def test_trainable_subsets_table_picture_and_reuse(setup):
     run_study("trainable-subsets", study_config(setup, **{"study.subsets": "[bn]", "study.steps": 3}), log=quiet)
     assert weights["bn"].stat().st_mtime_ns != stamps["bn"]  # other settings: trained again
     assert start.stat().st_mtime_ns == start_stamp  # the starting model is shared and kept
+
+
+def test_a_diverged_subset_is_a_row_and_is_not_trained_again(setup, tmp_path, monkeypatch):
+    original, trained = MocapSpinTrainer.losses, []
+
+    def poisoned(self, batch):  # every model at lr 7e-4 diverges at its second step
+        terms = original(self, batch)
+        trained.append(self.cfg.lr)
+        if self.cfg.lr == 7e-4 and trained.count(7e-4) % 2 == 0:
+            terms["loss"] = terms["loss"] * float("nan")
+        return terms
+
+    monkeypatch.setattr(MocapSpinTrainer, "losses", poisoned)
+    cfg = study_config(setup, **{"out_dir": str(tmp_path), "study.subsets": "[bn,all]",
+                                 "study.subset_lr": "{all: 0.0007}", "study.seeds": 2})
+    out = run_study("trainable-subsets", cfg, log=quiet)
+    table = json.loads(out.files["json"].read_text())
+    control = "all, no rendered half (control)"
+    rows = {r["subset"]: r for r in table["rows"]}
+    assert list(rows) == ["starting model (not fine-tuned)", "bn", "all", control]  # every subset keeps its row
+    assert rows["all"]["delta embedded-pose-gap"] == "diverged" and rows["all"]["spread"] is None
+    assert "embedded-pose-gap pa_mpjpe" not in rows["all"] and "±" in rows["bn"]["delta embedded-pose-gap"]
+    assert {r["method"] for r in table["results"]} == {"starting model", "bn"}
+    assert "'all' diverged (loss nan at step 2 of 2, seed 0, lr 0.0007)" in " ".join(table["notes"])
+    assert "| all | " in out.files["markdown"].read_text() and out.files["differences"].is_file()
+    assert "all diverged" in out.summary and "BN-only cannot be compared with" in out.summary
+    assert not (out.folder / "variants" / "all_seed1").exists()  # the second seed of a diverged subset: not tried
+    record = json.loads((out.folder / "variants" / "all" / "diverged.json").read_text())
+    assert record["step"] == 2 and record["loss"] == "nan" and record["settings"]["mocap_spin"]["lr"] == 7e-4
+    steps = len(trained)
+    again = run_study("trainable-subsets", cfg, log=quiet)  # the same settings: nothing trains, the same rows
+    assert len(trained) == steps and json.loads(again.files["json"].read_text())["rows"] == table["rows"]
+
+
+def test_scores_of_a_diverged_variant_are_nan_and_say_so():
+    start, bn = _result("start", [2.0, 3.0]), _result("bn", [1.0, 3.0])
+    methods = [("start", [Method("start", Path("s.pt"))]), ("bn", [Method("bn", Path("b.pt"))]), ("all", [])]
+    scores = Scores.of([start, bn], methods, {"all": "loss nan at step 2"})
+    assert scores.score("bn") == 2.0 and math.isnan(scores.score("all")) and scores.score_text("all") == "diverged"
+    assert all(math.isnan(v) for v in scores.delta("all", "start")) and scores.verdict("all", "start") == "diverged"
+    assert scores.delta_text("bn", "all") == "'all' diverged" and scores.lowest(["all", "bn", "start"]) == "bn"
+    assert scores.lowest(["all"]) is None and scores.spread("all") is None
+    assert scores.notes()[-1].startswith("'all' diverged (loss nan at step 2)")
+    with pytest.raises(MocapHMRError, match=r"no models and no divergence recorded for \['all'\]"):
+        Scores.of([start, bn], methods)
 
 
 def test_synthetic_fraction_curve_over_two_seeds(setup):

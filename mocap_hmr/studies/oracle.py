@@ -29,7 +29,7 @@ from mocap_hmr.evaluation.embedded import embedded_image_set, real_look_renderer
 from mocap_hmr.paths import slug
 from mocap_hmr.studies.rerender import StoredScenes, render_scenes, stored_scenes
 from mocap_hmr.studies.scores import Scores
-from mocap_hmr.studies.tables import HEADLINE, Column, benchmarks, metric_cells, metric_columns, score, write_table
+from mocap_hmr.studies.tables import HEADLINE, Column, benchmarks, metric_cells, metric_columns, write_table
 from mocap_hmr.studies.variants import (
     StudyContext,
     StudyOutput,
@@ -105,7 +105,7 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     methods += [train_repeats(study, LABELS[lv], spin_cfg, halves(lv), folder / slug(LABELS[lv]),
                               synthetic_label=f"oracle {lv} of {data.path.name}") for lv in levels]
     raw = evaluate_models(study, [m for _, models in methods for m in models])
-    scores = Scores.of(raw, methods)
+    scores = Scores.of(raw, methods, study.diverged)
     results = scores.pooled()
 
     rows = [{"variant": f"{START} (not fine-tuned)", **metric_cells(results, START)},
@@ -120,12 +120,12 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
              f"each fine-tunes '{trainable}' of the starting model ({start}) for {cfg.study.steps} steps at lr "
              f"{cfg.study.lr:g}, {n_synthetic} rendered + {spin.batch_size - n_synthetic} "
              + ("real" if study.real_data else "real-domain") + " samples per batch (the same real half for all)",
-             scores.error_note()]
+             *scores.notes()]
     files = write_table(study.folder, f"Oracle: rendering the test distribution (Table 2), fine-tuning '{trainable}'",
                         columns, rows, notes, results, extra={"runs": [r.as_dict() for r in raw]})
     names = [DEFAULT, *(LABELS[lv] for lv in levels)]
-    series = {b: [score(results, m, benchmark=b) for m in names] for b in benchmarks(results)}
-    reference = (START, score(results, START)) if len(series) == 1 else None
+    series = {b: [scores.score(m, benchmark=b) for m in names] for b in benchmarks(results)}
+    reference = (START, scores.score(START)) if len(series) == 1 else None
     files["picture"] = save_png(bar_chart(names, series, "Oracle: rendered half closer and closer to the test set",
                                           "PA-MPJPE (mm)", reference), study.folder / "oracle.png")
     files["differences"] = save_png(difference_chart(
@@ -133,9 +133,8 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
         [scores.verdict(LABELS[lv], DEFAULT) for lv in levels],
         f"{HEADLINE} PA-MPJPE minus '{DEFAULT}' ({scores.seeds} seed(s))", "difference (mm), ± 2 s.e."),
         study.folder / "oracle_differences.png")
-    pa = {m: score(results, m) for m in [START, *names]}
     summary = (f"{NAME} (ORACLE, trains on test ground truth; '{trainable}', {scores.seeds} seed(s)): {HEADLINE} "
-               f"PA-MPJPE (mm): " + ", ".join(f"{m} {v:.1f}" for m, v in pa.items())
+               f"PA-MPJPE (mm): " + ", ".join(f"{m} {scores.score_text(m)}" for m in [START, *names])
                + "; against the training motion: "
                + ", ".join(f"{LABELS[lv]} {scores.delta_text(LABELS[lv], DEFAULT)}" for lv in levels) + ".")
     return StudyOutput(NAME, study.folder, files, summary)

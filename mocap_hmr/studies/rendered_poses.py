@@ -24,7 +24,7 @@ from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
 from mocap_hmr.paths import slug
 from mocap_hmr.studies.scores import Scores
-from mocap_hmr.studies.tables import HEADLINE, Column, benchmarks, metric_cells, metric_columns, score, write_table
+from mocap_hmr.studies.tables import HEADLINE, Column, benchmarks, metric_cells, metric_columns, write_table
 from mocap_hmr.studies.variants import (
     StudyContext,
     StudyOutput,
@@ -76,7 +76,7 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     methods.append(train_repeats(study, CONTROL, control, lambda repeat: (None, study.stream(
         "real", spin.batch_size, repeat=repeat)), folder / slug(CONTROL)))
     raw = evaluate_models(study, [m for _, models in methods for m in models])
-    scores = Scores.of(raw, methods)
+    scores = Scores.of(raw, methods, study.diverged)
     results = scores.pooled()
 
     variants = [MOCAP, REAL_POSES, CONTROL]
@@ -92,19 +92,20 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
              f"'{MOCAP}': the MoCap corpus, every family; '{REAL_POSES}': the real domain's own corpus "
              f"({real_motion_words(cfg.stand_in_spin.gap_share)}); both in the training renderer's look and cameras",
              "the last row: the paired difference of the two rendered halves (negative: MoCap poses better)",
-             scores.error_note()]
+             *scores.notes()]
     files = write_table(study.folder, f"Rendered poses: MoCap or the real domain's own (Table 1), '{trainable}'",
                         columns, rows, notes, results, extra={"runs": [r.as_dict() for r in raw]})
-    series = {b: [score(results, m, benchmark=b) for m in variants] for b in benchmarks(results)}
+    series = {b: [scores.score(m, benchmark=b) for m in variants] for b in benchmarks(results)}
     files["picture"] = save_png(bar_chart(variants, series, "Which poses the rendered half shows", "PA-MPJPE (mm)"),
                                 study.folder / "rendered_poses.png")
     files["differences"] = save_png(difference_chart(
         variants, [scores.delta(m, START) for m in variants], [scores.verdict(m, START) for m in variants],
         f"{HEADLINE} PA-MPJPE minus the starting model's ({scores.seeds} seed(s))", "difference (mm), ± 2 s.e."),
         study.folder / "rendered_poses_differences.png")
-    verdict = {"lower": "beat", "higher": "lose to", "tied": "tie with"}[scores.verdict(MOCAP, REAL_POSES)]
+    verdict = {"lower": "beat", "higher": "lose to", "tied": "tie with",
+               "diverged": "cannot be compared with"}[scores.verdict(MOCAP, REAL_POSES)]
     summary = (f"{NAME} ('{trainable}', {scores.seeds} seed(s)): {HEADLINE} PA-MPJPE (mm): "
-               + ", ".join(f"{m} {score(results, m):.1f}" for m in [START, *variants])
+               + ", ".join(f"{m} {scores.score_text(m)}" for m in [START, *variants])
                + f". Renderings of MoCap poses {verdict} renderings of the real domain's poses "
                  f"({scores.delta_text(MOCAP, REAL_POSES)} mm, 2 standard errors decide).")
     return StudyOutput(NAME, study.folder, files, summary)

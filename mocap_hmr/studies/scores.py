@@ -9,6 +9,9 @@ and differences between two variants with an error bar that holds what K allows:
   same streams seed by seed) and its standard error over the K seeds: training noise included;
 - K = 1: the paired per-sample difference and its standard error over the test samples: test
   sampling only, **not** the run-to-run noise of training (several mm on the embedded default).
+
+A variant whose training diverged (``diverged``: label -> how) has no models: its scores and
+differences are NaN, its verdict and difference cells say "diverged", and ``notes`` tell how.
 """
 
 from __future__ import annotations
@@ -43,14 +46,23 @@ def paired_delta(result: Result, reference: Result, metric: str = "pa_mpjpe") ->
 
 @dataclass
 class Scores:
-    """results: every model's ``Result``; groups: label -> the method names of its repeats."""
+    """results: every model's ``Result``; groups: label -> the method names of its repeats;
+    diverged: label -> how its training diverged (no models, no results)."""
 
     results: list[Result]
     groups: dict[str, list[str]] = field(default_factory=dict)
+    diverged: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, results: list[Result], methods: Sequence[tuple[str, list[Method]]]) -> Scores:
-        return cls(results, {label: [m.name for m in repeats] for label, repeats in methods})
+    def of(cls, results: list[Result], methods: Sequence[tuple[str, list[Method]]],
+           diverged: dict[str, str] | None = None) -> Scores:
+        """methods: (label, its models) as ``variants.train_repeats`` gives them (none: diverged)."""
+        diverged = diverged or {}
+        missing = [label for label, repeats in methods if not repeats and label not in diverged]
+        if missing:
+            raise MocapHMRError(f"no models and no divergence recorded for {missing}")
+        return cls(results, {label: [m.name for m in repeats] for label, repeats in methods if repeats},
+                   {label: diverged[label] for label, repeats in methods if not repeats})
 
     @property
     def seeds(self) -> int:
@@ -68,15 +80,34 @@ class Scores:
                                   runs[0].samples))
         return out
 
+    def score(self, label: str, metric: str = "pa_mpjpe", benchmark: str = HEADLINE) -> float:
+        """The label's metric, the mean over its repeats (NaN: diverged)."""
+        if label in self.diverged:
+            return math.nan
+        return float(np.mean([find(self.results, name, benchmark).metrics[metric] for name in self.groups[label]]))
+
+    def score_text(self, label: str, metric: str = "pa_mpjpe", benchmark: str = HEADLINE) -> str:
+        return "diverged" if label in self.diverged else f"{self.score(label, metric, benchmark):.1f}"
+
+    def lowest(self, labels: Sequence[str], metric: str = "pa_mpjpe", benchmark: str = HEADLINE) -> str | None:
+        """The label with the lowest score among those that trained (None: all diverged)."""
+        trained = [label for label in labels if label not in self.diverged]
+        return min(trained, key=lambda label: self.score(label, metric, benchmark)) if trained else None
+
     def spread(self, label: str, metric: str = "pa_mpjpe", benchmark: str = HEADLINE) -> float | None:
-        """Standard deviation of the metric over the label's repeats (None for one run)."""
+        """Standard deviation of the metric over the label's repeats (None for one run or diverged)."""
+        if label in self.diverged:
+            return None
         values = [find(self.results, name, benchmark).metrics[metric] for name in self.groups[label]]
         return float(np.std(values, ddof=1)) if len(values) > 1 else None
 
     def delta(self, label: str, reference: str, metric: str = "pa_mpjpe", benchmark: str = HEADLINE
               ) -> tuple[float, float]:
         """(mean, standard error) of ``label`` - ``reference`` (see the module docstring). A
-        reference with one run (the starting model) is compared with every repeat."""
+        reference with one run (the starting model) is compared with every repeat; NaN where
+        either diverged."""
+        if label in self.diverged or reference in self.diverged:
+            return math.nan, math.nan
         names, ref = self.groups[label], self.groups[reference]
         pairs = [(find(self.results, n, benchmark), find(self.results, ref[i] if len(ref) > 1 else ref[0], benchmark))
                  for i, n in enumerate(names)]
@@ -86,6 +117,10 @@ class Scores:
         return paired_delta(*pairs[0], metric)
 
     def delta_text(self, label: str, reference: str, metric: str = "pa_mpjpe", benchmark: str = HEADLINE) -> str:
+        if label in self.diverged:
+            return "diverged"
+        if reference in self.diverged:
+            return f"'{reference}' diverged"
         mean, se = self.delta(label, reference, metric, benchmark)
         return f"{mean:+.2f} ± {se:.2f}"  # hundredths: batch-norm-only differences are tenths of a mm
 
@@ -105,14 +140,21 @@ class Scores:
                 **{f"delta {b}": self.delta_text(label, reference, benchmark=b) for b in self.benchmarks}}
 
     def verdict(self, label: str, reference: str, benchmark: str = HEADLINE) -> str:
-        """'lower' / 'higher' when the difference exceeds two standard errors, else 'tied'."""
+        """'lower' / 'higher' when the difference exceeds two standard errors, 'diverged' when
+        either did, else 'tied'."""
+        if label in self.diverged or reference in self.diverged:
+            return "diverged"
         mean, se = self.delta(label, reference, benchmark=benchmark)
         return "lower" if mean < -2 * se else "higher" if mean > 2 * se else "tied"
 
-    def error_note(self) -> str:
-        """What the ± of ``delta_text`` is, for a table's notes."""
+    def notes(self) -> list[str]:
+        """A table's notes on its scores: what the ± of ``delta_text`` is, and how each diverged
+        variant diverged."""
         if self.seeds > 1:
-            return (f"±: standard error over {self.seeds} seeds of the paired difference (training noise included); "
-                    f"values are means over the {self.seeds} seeds")
-        return ("±: standard error over the test samples of the paired per-sample difference, one training run: "
-                "it leaves out run-to-run training noise (several mm here; study.seeds=3 measures it)")
+            error = (f"±: standard error over {self.seeds} seeds of the paired difference (training noise included); "
+                     f"values are means over the {self.seeds} seeds")
+        else:
+            error = ("±: standard error over the test samples of the paired per-sample difference, one training run: "
+                     "it leaves out run-to-run training noise (several mm here; study.seeds=3 measures it)")
+        return [error] + [f"'{label}' diverged ({how}): no scores; a lower rate trains it" for label, how
+                          in self.diverged.items()]

@@ -15,7 +15,7 @@ from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
 from mocap_hmr.paths import slug
 from mocap_hmr.studies.scores import Scores
-from mocap_hmr.studies.tables import HEADLINE, Column, benchmarks, metric_cells, metric_columns, score, write_table
+from mocap_hmr.studies.tables import HEADLINE, Column, benchmarks, metric_cells, metric_columns, write_table
 from mocap_hmr.studies.variants import (
     StudyContext,
     StudyOutput,
@@ -54,7 +54,7 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
         methods.append(train_repeats(study, label(f), spin_cfg, halves,
                                      folder=study.folder / "variants" / slug(st.trainable) / slug(label(f))))
     raw = evaluate_models(study, [m for _, models in methods for m in models])
-    scores = Scores.of(raw, methods)
+    scores = Scores.of(raw, methods, study.diverged)
     results = scores.pooled()
 
     rows = [{"variant": f"{START} (not fine-tuned)", **metric_cells(results, START)}]
@@ -66,28 +66,30 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     other = "real" if study.real_data else "real-domain"
     notes = [f"each fraction fine-tunes '{st.trainable}' of the starting model ({start}) for {st.steps} "
              f"steps at lr {st.lr:g}; the rest of each batch is {other}; the same samples for every fraction",
-             scores.error_note()]
+             *scores.notes()]
     files = write_table(study.folder, f"Synthetic fraction of each batch (Figure 6), fine-tuning '{st.trainable}'",
                         columns, rows, notes, results, extra={"runs": [r.as_dict() for r in raw]})
-    panels = [(f"{name} (mm)", {b: [score(results, label(f), metric, b) for f in fractions]
+    panels = [(f"{name} (mm)", {b: [scores.score(label(f), metric, b) for f in fractions]
                                 for b in benchmarks(results)})
               for metric, name in (("pa_mpjpe", "PA-MPJPE"), ("mpjpe", "MPJPE"))]
-    references = [(f"{START} ({HEADLINE})", score(results, START, metric)) for metric in ("pa_mpjpe", "mpjpe")]
+    references = [(f"{START} ({HEADLINE})", scores.score(START, metric)) for metric in ("pa_mpjpe", "mpjpe")]
     files["picture"] = save_png(curve_chart(fractions, panels,
                                             f"Error against the rendered fraction of each batch ('{st.trainable}')",
                                             "fraction of each batch rendered", references),
                                 study.folder / "synthetic_fraction.png")
-    return StudyOutput(NAME, study.folder, files, _summary(scores, results, fractions, st.trainable))
+    return StudyOutput(NAME, study.folder, files, _summary(scores, fractions, st.trainable))
 
 
-def _summary(scores: Scores, results, fractions: list[float], trainable: str) -> str:
-    pa = {f: score(results, label(f)) for f in fractions}
-    best = min(fractions, key=pa.get)
-    inner = 0 < fractions.index(best) < len(fractions) - 1
-    line = ", ".join(f"{f:g}: {pa[f]:.1f}" for f in fractions)
+def _summary(scores: Scores, fractions: list[float], trainable: str) -> str:
+    line = ", ".join(f"{f:g}: {scores.score_text(label(f))}" for f in fractions)
     text = (f"{NAME} ('{trainable}', {scores.seeds} seed(s)): {HEADLINE} PA-MPJPE (mm) by fraction rendered: {line} "
-            f"({START} {score(results, START):.1f}). Lowest at {best:g}"
-            + (", inside the range" if inner else ", at an end of the range"))
+            f"({START} {scores.score_text(START)}). ")
+    lowest = scores.lowest([label(f) for f in fractions])
+    if lowest is None:
+        return text + "Every fraction diverged."
+    best = next(f for f in fractions if label(f) == lowest)
+    inner = 0 < fractions.index(best) < len(fractions) - 1
+    text += f"Lowest at {best:g}" + (", inside the range" if inner else ", at an end of the range")
     ends = [f for f in (fractions[0], fractions[-1]) if f != best]
     if ends:
         text += "; against " + ", ".join(f"{f:g}: {scores.delta_text(label(best), label(f))} mm" for f in ends)

@@ -49,11 +49,6 @@ def metric_cells(results: Sequence[Result], method: str) -> dict[str, float]:
     return {f"{r.benchmark} {m}": v for r in results if r.method == method for m, v in r.metrics.items()}
 
 
-def score(results: Sequence[Result], method: str, metric: str = "pa_mpjpe", benchmark: str = HEADLINE) -> float:
-    """One number of one method."""
-    return float(find(results, method, benchmark).metrics[metric])
-
-
 def find(results: Sequence[Result], method: str, benchmark: str = HEADLINE) -> Result:
     for r in results:
         if r.method == method and r.benchmark == benchmark:

@@ -16,7 +16,7 @@ from mocap_hmr.evaluation.benchmark_eval import Method
 from mocap_hmr.models.finetune import select_trainable
 from mocap_hmr.models.hmr import HMR
 from mocap_hmr.studies.scores import Scores
-from mocap_hmr.studies.tables import HEADLINE, Column, benchmarks, metric_cells, metric_columns, score, write_table
+from mocap_hmr.studies.tables import HEADLINE, Column, benchmarks, metric_cells, metric_columns, write_table
 from mocap_hmr.studies.variants import (
     StudyContext,
     StudyOutput,
@@ -60,7 +60,7 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     control = fine_tune_config(study, start, trainable="all", synthetic_fraction=0.0, lr=lr_of("all"))
     methods.append(train_repeats(study, CONTROL, control, lambda repeat: (None, halves(repeat)[1])))
     raw = evaluate_models(study, [m for _, models in methods for m in models])
-    scores = Scores.of(raw, methods)
+    scores = Scores.of(raw, methods, study.diverged)
     results = scores.pooled()
 
     counts, total = trainable_counts(spin.backbone, [*subsets, "all"])
@@ -78,11 +78,11 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
              "subset",
              f"'{CONTROL}': every parameter, the same steps, batches of {spin.batch_size} {real_half} samples only "
              "(the same ones first): what the fine-tuning gives without rendered data",
-             f"{spin.backbone} backbone: {total:,} parameters", scores.error_note()]
+             f"{spin.backbone} backbone: {total:,} parameters", *scores.notes()]
     files = write_table(study.folder, "Trainable subsets (Table 7)", columns, rows, notes, results,
                         extra={"runs": [r.as_dict() for r in raw]})
-    series = {b: [score(results, m, benchmark=b) for m in [*subsets, CONTROL]] for b in benchmarks(results)}
-    reference = (START, score(results, START)) if len(series) == 1 else None
+    series = {b: [scores.score(m, benchmark=b) for m in [*subsets, CONTROL]] for b in benchmarks(results)}
+    reference = (START, scores.score(START)) if len(series) == 1 else None
     files["picture"] = save_png(bar_chart([*subsets, "all, control"], series, "PA-MPJPE after fine-tuning each subset",
                                           "PA-MPJPE (mm)", reference), study.folder / "trainable_subsets.png")
     files["differences"] = save_png(difference_chart(
@@ -90,17 +90,16 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
         [scores.verdict(name, START) for name in [*subsets, CONTROL]],
         f"{HEADLINE} PA-MPJPE minus the starting model's ({scores.seeds} seed(s))", "difference (mm), ± 2 s.e."),
         study.folder / "trainable_subsets_differences.png")
-    return StudyOutput(NAME, study.folder, files, _summary(scores, results, subsets))
+    return StudyOutput(NAME, study.folder, files, _summary(scores, subsets))
 
 
-def _summary(scores: Scores, results, subsets: list[str]) -> str:
-    pa = {m: score(results, m) for m in [START, *subsets, CONTROL]}
-    best = min(subsets, key=pa.get)
-    line = ", ".join(f"{m} {pa[m]:.1f}" for m in subsets)
-    text = (f"{NAME}: {HEADLINE} PA-MPJPE (mm): {START} {pa[START]:.1f}; {line}; {CONTROL} {pa[CONTROL]:.1f}. "
-            f"Lowest subset: {best}.")
-    if "bn" in pa and "all" in pa:
-        verdict = {"lower": "beats", "higher": "is beaten by", "tied": "ties with"}[scores.verdict("bn", "all")]
+def _summary(scores: Scores, subsets: list[str]) -> str:
+    line = ", ".join(f"{m} {scores.score_text(m)}" for m in subsets)
+    text = (f"{NAME}: {HEADLINE} PA-MPJPE (mm): {START} {scores.score_text(START)}; {line}; {CONTROL} "
+            f"{scores.score_text(CONTROL)}. Lowest subset: {scores.lowest(subsets) or 'none (every one diverged)'}.")
+    if "bn" in subsets and "all" in subsets:
+        verdict = {"lower": "beats", "higher": "is beaten by", "tied": "ties with",
+                   "diverged": "cannot be compared with"}[scores.verdict("bn", "all")]
         text += (f" BN-only {verdict} all-parameter fine-tuning (difference "
                  f"{scores.delta_text('bn', 'all')} mm, 2 standard errors decide; {scores.seeds} seed(s)).")
     return text

@@ -14,7 +14,12 @@
 - ``train_variant(study, label, spin_cfg, synthetic, real)``: trains it with ``MocapSpinTrainer`` (``build_mocap_spin``)
   on ``SharedStream``s and writes ``variants/<label>/mocap_spin.pt``, ``metrics_mocap_spin.csv`` and
   ``variant.json``. A variant whose weights exist and whose ``variant.json`` matches its
-  settings (configuration, streams, starting weights) is not trained again.
+  settings (configuration, streams, starting weights) is not trained again. One whose loss
+  became NaN or inf leaves ``diverged.json`` (its settings, the step and the loss) instead and
+  raises ``TrainingDiverged``, again without training while its settings stay the same.
+- ``train_repeats``: a variant trained ``study.seeds`` times; one whose repeat diverged has no
+  models and is named in ``study.diverged`` (a row of its own in the study's table, see
+  ``scores.Scores``), and the study goes on.
 - ``evaluate_models(study, methods)``: each model on the embedded world's three image sets and on every
   ``eval.real`` benchmark; predictions cached under the study's ``predictions/``.
 """
@@ -34,7 +39,7 @@ from mocap_hmr.atomic import atomic_write
 from mocap_hmr.body import BodyModel
 from mocap_hmr.body.standin import resolve_body_model
 from mocap_hmr.data.motion_index import MotionIndex
-from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.errors import MocapHMRError, TrainingDiverged
 from mocap_hmr.evaluation.benchmark_eval import Method
 from mocap_hmr.evaluation.predict import load_image_model
 from mocap_hmr.evaluation.results import Result
@@ -51,6 +56,7 @@ from mocap_hmr.training.runner import build_mocap_spin, build_streams, load_moti
 STREAM_SEEDS = {"synthetic": 1, "real": 2, "start": 3, "custom": 4}
 STREAMS_VERSION = 1  # bump when the way streams draw samples changes: variants trained before are retrained
 START_DIR = "start"
+DIVERGED = "diverged.json"  # a variant's record of a training whose loss became NaN or inf
 
 
 @dataclass
@@ -65,6 +71,7 @@ class StudyContext:
     body: BodyModel
     index: MotionIndex
     log: Callable[[str], None] = print
+    diverged: dict[str, str] = field(default_factory=dict)  # label -> how its training diverged
     _sources: dict = field(default_factory=dict)
     _streams: dict = field(default_factory=dict)
 
@@ -168,11 +175,15 @@ def _identity(study: StudyContext, spin_cfg: DictConfig, synthetic: SharedStream
             "streams": {k: [s.width, s.seed] if s else None for k, s in (("synthetic", synthetic), ("real", real))}}
 
 
-def _finished(folder: Path, identity: dict) -> bool:
+def _read_json(path: Path) -> dict | None:
     try:
-        return (folder / FINAL_MODEL).is_file() and json.loads((folder / "variant.json").read_text()) == identity
+        return json.loads(path.read_text())
     except (OSError, ValueError):
-        return False
+        return None
+
+
+def _finished(folder: Path, identity: dict) -> bool:
+    return (folder / FINAL_MODEL).is_file() and _read_json(folder / "variant.json") == identity
 
 
 def train_variant(study: StudyContext, label: str, spin_cfg: DictConfig, synthetic: SharedStream | None,
@@ -190,14 +201,24 @@ def train_variant(study: StudyContext, label: str, spin_cfg: DictConfig, synthet
     if _finished(folder, identity):
         study.log(f"study {study.name}: '{label}' was trained with these settings already ({weights})")
         return weights
+    what = f"study {study.name}, '{label}' (mocap_spin.lr={spin_cfg.lr}: study.lr / study.start_lr set it)"
+    earlier = _read_json(folder / DIVERGED)
+    if earlier is not None and earlier.get("settings") == identity:
+        raise TrainingDiverged(f"{what}: the loss became {earlier['loss']} at step {earlier['step']} with these "
+                               f"settings already ({folder / DIVERGED})", earlier["step"], float(earlier["loss"]))
     for stream in (synthetic, real):
         if stream is not None:
             stream.rewind()
     torch.manual_seed(study.cfg.seed + repeat)
     trainer = build_mocap_spin(study.cfg, study.body, study.device, study.log, streams=(synthetic, real), spin=spin_cfg)
     unused = torch.Generator(device=study.device)  # the shared streams draw from their own generators
-    run_steps(study.cfg, "mocap_spin", trainer, spin_cfg.iterations, spin_cfg.batch_size, folder, unused,
-              what=f"study {study.name}, '{label}' (mocap_spin.lr={spin_cfg.lr}: study.lr / study.start_lr set it)")
+    try:
+        run_steps(study.cfg, "mocap_spin", trainer, spin_cfg.iterations, spin_cfg.batch_size, folder, unused, what)
+    except TrainingDiverged as exc:
+        record = {"settings": identity, "step": exc.step, "loss": str(exc.loss)}  # nan, inf: JSON has no such number
+        atomic_write(folder / DIVERGED, lambda fh: fh.write(json.dumps(record, indent=1).encode()))
+        raise
+    (folder / DIVERGED).unlink(missing_ok=True)
     atomic_write(folder / "variant.json", lambda fh: fh.write(json.dumps(identity, indent=1).encode()))
     return weights
 
@@ -206,13 +227,20 @@ def train_repeats(study: StudyContext, label: str, spin_cfg: DictConfig,
                   halves: Callable[[int], tuple[SharedStream | None, SharedStream | None]], folder: Path | None = None,
                   synthetic_label: str = "motion") -> tuple[str, list[Method]]:
     """A variant trained ``study.seeds`` times: halves(repeat) gives the (synthetic, real) streams
-    of each repeat; repeat k > 0 goes to ``<folder>_seed<seed + k>``. Returns (label, its models)."""
+    of each repeat; repeat k > 0 goes to ``<folder>_seed<seed + k>``. Returns (label, its models):
+    none when a repeat diverged (the repeats after it are not trained; ``study.diverged`` says how)."""
     folder = folder or study.folder / "variants" / slug(label)
     methods = []
     for k in range(study.settings.seeds):
         name = repeat_name(label, study.cfg.seed, k)
         where = folder if k == 0 else folder.with_name(f"{folder.name}_seed{study.cfg.seed + k}")
-        methods.append(Method(name, train_variant(study, name, spin_cfg, *halves(k), synthetic_label, where, k)))
+        try:
+            methods.append(Method(name, train_variant(study, name, spin_cfg, *halves(k), synthetic_label, where, k)))
+        except TrainingDiverged as exc:
+            study.diverged[label] = f"loss {exc.loss} at step {exc.step} of {spin_cfg.iterations}, seed " \
+                                    f"{study.cfg.seed + k}, lr {spin_cfg.lr:g}"
+            study.log(f"study {study.name}: {exc}; '{label}' is recorded as diverged and the study goes on")
+            return label, []
     return label, methods
 
 

@@ -42,7 +42,7 @@ from mocap_hmr.data.motion_index import MotionIndex, load_index
 from mocap_hmr.data.real_stream import RealImageStream
 from mocap_hmr.data.spin_dataset import SpinAugment, SpinDataset
 from mocap_hmr.data.spin_fits import FitCheck
-from mocap_hmr.errors import MocapHMRError
+from mocap_hmr.errors import TrainingDiverged
 from mocap_hmr.evaluation.embedded import real_domain_set
 from mocap_hmr.imageio import write_png
 from mocap_hmr.progress import progress
@@ -351,8 +351,9 @@ def _loop(cfg: DictConfig, tasks: list[_Task], out: Path, ckpt_path: Path | None
         terms = mean_over_processes(task.trainer.step(task.generator), ctx.device)  # every process stops on NaN
         if not all(math.isfinite(v) for v in terms.values()):
             kept = f" (the last checkpoint, if any, is {ckpt_path})" if ckpt_path else ""
-            raise MocapHMRError(f"{label if ckpt_path is None else task.name}: the loss became {terms['loss']} at step "
-                                f"{task.done + 1}; training stopped and this state was not saved{kept}")
+            raise TrainingDiverged(f"{label if ckpt_path is None else task.name}: the loss became {terms['loss']} at "
+                                   f"step {task.done + 1}; training stopped and this state was not saved{kept}",
+                                   task.done + 1, terms["loss"])
         task.done += 1
         finished = task.done == task.iterations
         if ctx.is_main and (task.done % task.log_every == 0 or finished):

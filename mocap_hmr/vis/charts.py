@@ -14,7 +14,7 @@ from matplotlib.patches import Patch
 from mocap_hmr.vis.figure import BETTER, NEUTRAL, PALETTE, REFERENCE, WORSE, minus, new_figure, styled
 
 # a study's verdict on a difference (``Scores.verdict``) -> bar colour
-VERDICT_COLOURS = {"lower": BETTER, "higher": WORSE, "tied": NEUTRAL}
+VERDICT_COLOURS = {"lower": BETTER, "higher": WORSE, "tied": NEUTRAL, "diverged": NEUTRAL}  # diverged: no bar
 VERDICT_LABELS = {"lower": "lower (beyond 2 s.e.)", "higher": "higher (beyond 2 s.e.)", "tied": "tied (within 2 s.e.)"}
 
 
@@ -112,8 +112,9 @@ def difference_chart(labels: Sequence[str], differences: Sequence[tuple[float, f
     """Each variant's difference to a reference, (mean, standard error) per label (mm, from
     ``Scores.delta``): a bar from 0 to the mean with an error bar of ± 2 standard errors,
     coloured by its verdict (``Scores.verdict``: lower green, higher red, tied grey), the value
-    written past the bar's end. The differences are what the studies decide on, a few mm that
-    absolute bars starting at 0 cannot show."""
+    written past the bar's end; a NaN difference (verdict "diverged") has no bar and says so at 0.
+    The differences are what the studies decide on, a few mm that absolute bars starting at 0
+    cannot show."""
     mean = np.array([d for d, _ in differences], float)
     half = 2 * np.array([e for _, e in differences], float)
     fig = new_figure(0.8 + max(3, len(labels)) * SLOT + LEGEND_INCHES, 3.0)
@@ -122,16 +123,21 @@ def difference_chart(labels: Sequence[str], differences: Sequence[tuple[float, f
     ax.bar(x, mean, 0.55, color=[VERDICT_COLOURS[v] for v in verdicts], yerr=half, ecolor="0.15",
            error_kw={"elinewidth": 1})
     ax.axhline(0.0, color="0.3", linewidth=0.8)
-    for xv, m, h, e in zip(x, mean, half, half / 2, strict=True):
+    for xv, m, h, e, verdict in zip(x, mean, half, half / 2, verdicts, strict=True):
+        if not np.isfinite(m):
+            ax.annotate(verdict, (xv, 0.0), xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
+                        fontsize=7.5)
+            continue
         ax.annotate(minus(f"{m:+.1f} ± {e:.1f}"), (xv, m + h if m >= 0 else m - h), xytext=(0, 3 if m >= 0 else -3),
                     textcoords="offset points", ha="center", va="bottom" if m >= 0 else "top", fontsize=7.5)
     _group_axis(ax, labels)
-    lo, hi = min(0.0, *(mean - half)), max(0.0, *(mean + half))
+    finite = np.isfinite(mean)
+    lo, hi = min(0.0, *(mean - half)[finite]), max(0.0, *(mean + half)[finite])
     pad = 0.15 * (hi - lo or 1.0)
     ax.set_ylim(lo - pad, hi + pad)
     ax.set_ylabel(ylabel)
     _title(ax, title, LEGEND_INCHES)
-    shown = [v for v in VERDICT_COLOURS if v in verdicts]
+    shown = [v for v in VERDICT_LABELS if v in verdicts]
     ax.legend([Patch(color=VERDICT_COLOURS[v]) for v in shown], [VERDICT_LABELS[v] for v in shown],
               loc="upper left", bbox_to_anchor=(1.01, 1))
     return fig
