@@ -186,6 +186,15 @@ def test_difference_chart_has_error_bars_of_two_standard_errors_coloured_by_verd
     assert image.shape == (int(height), int(width), 3)
 
 
+def test_a_diverged_difference_has_no_bar_and_says_so():
+    ax = difference_chart(["v", "w"], [(-2.0, 0.5), (np.nan, np.nan)], ["lower", "diverged"], "t", "y").axes[0]
+    assert [t.get_text() for t in ax.texts] == ["\u22122.0 ± 0.5", "diverged"]
+    assert ax.texts[1].xy == (1, 0.0) and np.isnan(_bars(ax)[1].get_height())
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["lower (beyond 2 s.e.)"]
+    low, high = ax.get_ylim()
+    assert low < -3.0 and 0.0 < high < 1.0  # the limits hold the finite bar and its error bar only
+
+
 def test_curve_chart_one_panel_per_metric_with_points_written():
     figure = curve_chart([0, 0.5, 1], [("a (mm)", {"s": [3.0, 1.0, 2.0]}), ("b (mm)", {"s": [5.0, np.nan, 4.0]})],
                          "t", "x", [("r", 2.5)])
