@@ -156,5 +156,5 @@ class Scores:
         else:
             error = ("±: standard error over the test samples of the paired per-sample difference, one training run: "
                      "it leaves out run-to-run training noise (several mm here; study.seeds=3 measures it)")
-        return [error] + [f"'{label}' diverged ({how}): no scores; a lower rate trains it" for label, how
+        return [error] + [f"'{label}' diverged ({how}): no scores (a lower rate may train it)" for label, how
                           in self.diverged.items()]
