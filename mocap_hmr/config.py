@@ -108,7 +108,7 @@ class StandInSpinConfig:
     max_steps: int = 3500
     eval_every: int = 250
     patience: int = 4  # scores without improvement at the final rate before stopping (the best weights are kept)
-    lr: float = 3e-4
+    lr: float | None = None  # None: the backbone's (training.stand_in_spin.BACKBONE_LR; tiny 3e-4)
     lr_milestones: list[int] = field(default_factory=lambda: [1500, 2500])  # each divides the rate by 10
     batch_size: int = 64
     seed: int = 0  # another seed is another build: its crops (held-out: seed + 1), initialisation, batches

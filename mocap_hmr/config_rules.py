@@ -124,7 +124,7 @@ def rules() -> dict[str, Check]:
         "stand_in_spin.max_steps": whole(1, "steps"),
         "stand_in_spin.eval_every": whole(1, "steps"),
         "stand_in_spin.patience": whole(1, "scores"),
-        "stand_in_spin.lr": positive("learning rate"),
+        "stand_in_spin.lr": optional(positive("learning rate")),
         "stand_in_spin.lr_milestones": each(whole(1, "steps")),
         "stand_in_spin.batch_size": whole(1, "samples per batch"),
         "stand_in_spin.seed": whole(0),

@@ -29,7 +29,7 @@ from mocap_hmr.geometry.cameras import FLIP
 from mocap_hmr.metrics import pa_mpjpe
 from mocap_hmr.models.checkpoints import read_checkpoint
 from mocap_hmr.training.runner import build_streams, with_starting_model
-from mocap_hmr.training.stand_in_spin import CropSet, mean_pose6d, stand_in_spin, stand_in_spin_path
+from mocap_hmr.training.stand_in_spin import CropSet, build_lr, mean_pose6d, stand_in_spin, stand_in_spin_path
 
 QUIET = {"log": lambda message: None}
 SIZE = 32
@@ -152,9 +152,23 @@ def test_the_rate_is_divided_by_ten_at_each_milestone(body, tiny_body_dir, tmp_p
     cfg = _cfg(tiny_body_dir, tmp_path, **{"stand_in_spin.lr_milestones": [1, 3], "stand_in_spin.patience": 10})
     path = stand_in_spin(cfg, body, torch.device("cpu"), **QUIET)
     history = json.loads(path.with_suffix(".json").read_text())["history"]
-    lr = cfg.stand_in_spin.lr
+    lr = 3e-4  # the tiny backbone's rate (stand_in_spin.lr unset)
     assert [h["step"] for h in history] == [1, 2, 3, 4]
     assert [h["lr"] for h in history] == pytest.approx([lr, lr / 10, lr / 10, lr / 100])
+
+
+def test_an_unset_rate_is_the_backbones_and_builds_the_same_stand_in(body, tiny_body_dir, tmp_path):
+    def cfg(**extra):
+        return _cfg(tiny_body_dir, tmp_path, **extra)
+
+    assert cfg().stand_in_spin.lr is None and build_lr(cfg()) == 3e-4
+    assert stand_in_spin_path(cfg(), body) == stand_in_spin_path(cfg(**{"stand_in_spin.lr": 3e-4}), body)
+    resnet = {"mocap_spin.backbone": "resnet18"}
+    assert build_lr(cfg(**resnet)) == 1e-4 and build_lr(cfg(**resnet, **{"stand_in_spin.lr": 2e-4})) == 2e-4
+    assert stand_in_spin_path(cfg(**resnet), body) == stand_in_spin_path(cfg(**resnet, **{"stand_in_spin.lr": 1e-4}),
+                                                                         body)
+    with pytest.raises(MocapHMRError, match="stand_in_spin.lr"):
+        cfg(**{"stand_in_spin.lr": -1})
 
 
 def test_patience_counts_only_at_the_final_rate(body, tiny_body_dir, tmp_path, monkeypatch):

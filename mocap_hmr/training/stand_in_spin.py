@@ -10,10 +10,11 @@ default needs it (no ``mocap_spin.checkpoint``, no ``mocap_spin.real``).
 
 The regressor starts from the real domain's mean pose (as SPIN's from its data's
 ``smpl_mean_params``), root upright facing the camera. Every parameter trains, Adam at
-``stand_in_spin.lr`` divided by 10 at each of ``stand_in_spin.lr_milestones``, on batches of
-the real domain's training split (without the decay the held-out score swings by several mm
-between scores and the camera, which only SPIN's regulariser holds, can drift until that term
-overflows: the decay lets the build settle where more training stops helping); every
+``stand_in_spin.lr`` (unset: the backbone's, ``BACKBONE_LR``) divided by 10 at each of
+``stand_in_spin.lr_milestones``, on batches of the real domain's training split (without the
+decay the held-out score swings by several mm between scores and the camera, which only SPIN's
+regulariser holds, can drift until that term overflows: the decay lets the build settle where
+more training stops helping); every
 ``stand_in_spin.eval_every`` steps the model is scored (PA-MPJPE, eval.py's 14 LSP joints)
 on the held-out split; the best weights are kept, and training stops after
 ``stand_in_spin.patience`` scores without improvement at the final rate (from the last of
@@ -56,6 +57,10 @@ from mocap_hmr.training.mocap_spin import MocapSpinTrainer
 RECIPE_VERSION = 4  # bump when the recipe changes what is trained: older caches are then left alone
 EVAL_BATCH = 64
 LR_GAMMA = 0.1  # the rate's factor at each of stand_in_spin.lr_milestones
+# Adam's rate per backbone where stand_in_spin.lr is unset: a ResNet-18 build at the tiny model's 3e-4 fell back to
+# the mean pose after its step 500 and trained smoothly at 1e-4 (docs/evaluation.md, "A stronger embedded run");
+# 5e-5 is SPIN's rate for its ResNet-50
+BACKBONE_LR = {"tiny": 3e-4, "resnet18": 1e-4, "resnet50": 5e-5}
 
 
 class CropSet:
@@ -95,10 +100,16 @@ def pa_mpjpe_of(model: HMR, body: BodyModel, images: torch.Tensor, truth: torch.
     return float(pa_mpjpe(body_points(body, rotmat, betas)[1], truth).mean())
 
 
+def build_lr(cfg: DictConfig) -> float:
+    """The stand-in's rate: ``stand_in_spin.lr``, or the backbone's where it is unset."""
+    return cfg.stand_in_spin.lr or BACKBONE_LR[cfg.mocap_spin.backbone]
+
+
 def recipe(cfg: DictConfig) -> dict:
-    """What the stand-in depends on besides the body: the image size, backbone and ``stand_in_spin``."""
+    """What the stand-in depends on besides the body: the image size, backbone and ``stand_in_spin``
+    (its rate resolved: an unset rate and the backbone's own build the same stand-in)."""
     return {"version": RECIPE_VERSION, "image_size": cfg.render.image_size, "backbone": cfg.mocap_spin.backbone,
-            **OmegaConf.to_container(cfg.stand_in_spin, resolve=True)}
+            **OmegaConf.to_container(cfg.stand_in_spin, resolve=True), "lr": build_lr(cfg)}
 
 
 def stand_in_spin_path(cfg: DictConfig, body: BodyModel) -> Path:
@@ -124,7 +135,7 @@ def stand_in_spin(cfg: DictConfig, body: BodyModel, device: torch.device, log: C
 
 def _build(cfg: DictConfig, body: BodyModel, device: torch.device, path: Path, log: Callable[[str], None]) -> Path:
     """Train the stand-in SPIN of ``cfg`` and write it to ``path`` (with ``<path>.json``)."""
-    recipe_cfg = cfg.stand_in_spin
+    recipe_cfg, lr = cfg.stand_in_spin, build_lr(cfg)
     seed = recipe_cfg.seed
     start = time.perf_counter()
     train_set = real_domain_set(body, cfg.render.image_size, recipe_cfg.images, "train", seed=seed,
@@ -134,7 +145,7 @@ def _build(cfg: DictConfig, body: BodyModel, device: torch.device, path: Path, l
     truth = body_points(body, axis_angle_to_matrix(held_out.pose), held_out.betas)[1]  # (N, 17, 3), once
     spin_cfg = OmegaConf.merge(cfg.mocap_spin, {
         "checkpoint": None, "mean_params": None, "trainable": "all", "synthetic_fraction": 0.0,
-        "synthetic_source": "motion", "lr": recipe_cfg.lr, "batch_size": recipe_cfg.batch_size,
+        "synthetic_source": "motion", "lr": lr, "batch_size": recipe_cfg.batch_size,
         "lr_milestones": list(recipe_cfg.lr_milestones), "lr_gamma": LR_GAMMA, "loss": recipe_cfg.loss,
         "compile": False})
     trainer = MocapSpinTrainer(spin_cfg, body, None, CropSet(train_set, device), device, log=log)
@@ -152,7 +163,7 @@ def _build(cfg: DictConfig, body: BodyModel, device: torch.device, path: Path, l
         if not math.isfinite(loss):  # the trainer skipped the update; its weights may already be lost
             if best_state is None:
                 raise MocapHMRError(f"stand-in SPIN: the loss became {loss} at step {step}, before any finite "
-                                    f"held-out score; lower stand_in_spin.lr (now {recipe_cfg.lr:g})")
+                                    f"held-out score; lower stand_in_spin.lr (now {lr:g})")
             log(f"stand-in SPIN: the loss became {loss} at step {step}: stopping, keeping step {best_step}")
             break
         if step % recipe_cfg.eval_every and step != recipe_cfg.max_steps:
@@ -168,7 +179,7 @@ def _build(cfg: DictConfig, body: BodyModel, device: torch.device, path: Path, l
             break
     if best_state is None:
         raise MocapHMRError(f"stand-in SPIN: no finite held-out score in {recipe_cfg.max_steps} steps; lower "
-                            f"stand_in_spin.lr (now {recipe_cfg.lr:g})")
+                            f"stand_in_spin.lr (now {lr:g})")
     trainer.model.load_state_dict(best_state)
     save_spin_checkpoint(trainer.model, path)
     info = {"pa_mpjpe": round(best, 2), "mean_pose_pa_mpjpe": round(mean_pose_score, 2), "step": best_step,
