@@ -74,6 +74,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "eval.align": EVAL_ALIGNS,
     "eval.split": EVAL_SPLITS,
     "study.trainable": TRAINABLE,
+    "study.test_set": EMBEDDED_IMAGE_SETS,
 }
 # list keys: every item one of the names
 LIST_CHOICES: dict[str, tuple[str, ...]] = {

@@ -188,6 +188,18 @@ def test_synthetic_gap_grid(setup):
     assert "the starting model" in out.summary
 
 
+def test_synthetic_gap_re_renders_the_test_set_it_is_given(setup):
+    cfg = study_config(setup, **{"study.backgrounds": "[grey]", "study.bodies": "[suit]",
+                                 "study.test_set": "in-coverage"})
+    table = json.loads(run_study("synthetic-gap", cfg, log=quiet).files["json"].read_text())
+    assert "embedded-in-coverage test set" in table["notes"][1]
+    stored = [r for r in table["results"] if r["benchmark"] == "embedded-in-coverage"]
+    assert len(stored) == 1 and table["rows"][-1]["pa_mpjpe"] == stored[0]["metrics"]["pa_mpjpe"]
+    assert "embedded-pose-gap" not in {r["benchmark"] for r in table["results"]}
+    with pytest.raises(MocapHMRError, match="study.test_set"):
+        study_config(setup, **{"study.test_set": "video"})
+
+
 def test_rerendered_scenes_keep_pose_camera_and_crop(setup):
     body = BodyModel(setup[0])
     data = image_test_set(body, 32, n=8, log=quiet)

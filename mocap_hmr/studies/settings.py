@@ -41,8 +41,10 @@ class StudySettings:
     fractions: list[float] = field(default_factory=lambda: list(FRACTIONS))  # synthetic-fraction
     trainable: str = "bn"  # synthetic-fraction and oracle: the subset their variants fine-tune (bn: MoCap-SPIN)
     # synthetic-gap: the model (None: <out_dir>/mocap_spin.pt when train.py made one, else the
-    # starting model) and the appearances the test set is re-rendered with
+    # starting model), the embedded test set it re-renders (choices.EMBEDDED_IMAGE_SETS) and the
+    # appearances it re-renders it with
     weights: str | None = None
+    test_set: str = "pose-gap"
     backgrounds: list[str] = field(default_factory=lambda: list(STUDY_BACKGROUNDS))
     bodies: list[str] = field(default_factory=lambda: list(STUDY_BODIES))
     oracle_levels: list[str] = field(default_factory=lambda: list(ORACLE_LEVELS))  # oracle: cumulative

@@ -1,6 +1,7 @@
 """``synthetic-gap`` (the paper's Figure 9): how much the look of a rendering costs.
 
-One model is scored on the embedded pose-gap test set rendered again with every combination of
+One model is scored on an embedded test set (``study.test_set``: the pose-gap set unless told
+otherwise) rendered again with every combination of
 ``study.backgrounds`` and ``study.bodies``: the same poses, shapes, cameras and crops as the
 stored set (``rerender.stored_scenes``), only the appearance drawn anew. Backgrounds: ``black``;
 ``grey`` (one grey level each: the stored set's plain walls); ``noise`` (uniform random pixels:
@@ -31,7 +32,7 @@ from mocap_hmr.evaluation.predict import load_image_model
 from mocap_hmr.evaluation.run import mesh_truth, smpl_protocol
 from mocap_hmr.studies.rerender import StoredScenes, render_scenes, stored_scenes
 from mocap_hmr.studies.scores import paired_delta
-from mocap_hmr.studies.tables import HEADLINE, Column, find, write_table
+from mocap_hmr.studies.tables import Column, find, write_table
 from mocap_hmr.studies.variants import StudyContext, StudyOutput, evaluate_models, starting_model
 from mocap_hmr.training.mocap_spin import FINAL_MODEL
 from mocap_hmr.vis.charts import bar_chart
@@ -98,10 +99,11 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
         log(f"{NAME}: re-renders the embedded test set only; mocap_spin.real / eval.real are not used")
     weights, which = model_to_evaluate(study)
     method = Method("model", weights)
-    stored = find(evaluate_models(study, [method], real=False), method.name, HEADLINE)
+    test_set = f"embedded-{st.test_set}"
+    stored = find(evaluate_models(study, [method], real=False), method.name, test_set)
 
     device = study.device
-    data = embedded_image_set(study.body, HEADLINE, cfg.render.image_size, n=cfg.eval.image_samples, device=device,
+    data = embedded_image_set(study.body, test_set, cfg.render.image_size, n=cfg.eval.image_samples, device=device,
                               log=log)
     scenes = stored_scenes(data, cfg.render.image_size)
     truth = mesh_truth(study.body, data.pose.cpu(), data.betas.cpu())
@@ -134,7 +136,7 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
                *(Column(m, f"{label} (mm)", lower_better=True)
                  for m, label in (("pa_mpjpe", "PA-MPJPE"), ("mpjpe", "MPJPE"), ("mpvpe", "MPVPE"))),
                Column("delta", f"PA-MPJPE vs {STORED} (mm, ± s.e.)")]
-    notes = [f"model: {which}", f"the {len(scenes)} samples of the {HEADLINE} test set, rendered again with the same "
+    notes = [f"model: {which}", f"the {len(scenes)} samples of the {test_set} test set, rendered again with the same "
              "pose, shape, camera and crop; light and texture drawn anew (one seed for every look)",
              "our background sampler's random backgrounds are its procedural rooms: pixel noise stands for "
              "'random' and the rooms (or photos) for 'scenes'"]
