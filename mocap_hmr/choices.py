@@ -23,6 +23,9 @@ TRAINABLE = ("bn", "bn+regressor", "regressor", "regressor+last-1", "regressor+l
              "regressor+last-4", "all", "all-but-bn", "bn-stats")
 # mocap_spin.synthetic_source: rendered poses from the motion corpus, or the real half's poses
 SYNTHETIC_SOURCES = ("motion", "paired")
+# study.rendered_look: rendered-poses draws its rendered halves in the training renderer's look and
+# cameras, or in the real domain's (then mainly their poses differ from the real half)
+RENDERED_LOOKS = ("training", "real")
 # mocap_spin.precision: HMR's forward under bf16 autocast on CUDA, or float32 throughout
 PRECISIONS = ("bf16", "fp32")
 # posebert.variant: the paper's architecture, or the released code's
@@ -75,6 +78,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "eval.split": EVAL_SPLITS,
     "study.trainable": TRAINABLE,
     "study.test_set": EMBEDDED_IMAGE_SETS,
+    "study.rendered_look": RENDERED_LOOKS,
 }
 # list keys: every item one of the names
 LIST_CHOICES: dict[str, tuple[str, ...]] = {

@@ -13,9 +13,11 @@ import torch
 from mocap_hmr.body import BodyModel
 from mocap_hmr.cli import main
 from mocap_hmr.data.crop_batch import CropBatch
+from mocap_hmr.data.embedded_world import PHOTO_CAMERAS
+from mocap_hmr.data.motion_index import load_index
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
-from mocap_hmr.evaluation.embedded import image_test_set, real_look_renderer
+from mocap_hmr.evaluation.embedded import image_test_set, real_domain_renderer, real_look_renderer
 from mocap_hmr.evaluation.results import Result
 from mocap_hmr.models.finetune import select_trainable
 from mocap_hmr.models.hmr import HMR
@@ -175,6 +177,24 @@ def test_rendered_poses_compares_mocap_with_the_real_domains_poses(setup):
     assert out.files["differences"].is_file() and "real domain's poses" in out.summary
     with pytest.raises(MocapHMRError, match="synthetic_fraction=0 leaves no rendered half"):
         run_study("rendered-poses", study_config(setup, **{"mocap_spin.synthetic_fraction": 0.0}), log=quiet)
+
+
+def test_rendered_poses_in_the_real_domains_look(setup):
+    out = run_study("rendered-poses", study_config(setup, **{"study.rendered_look": "real"}), log=quiet)
+    assert out.folder.name == "rendered-poses-real-look"  # the training look's table stays
+    variants = out.folder / "variants" / "bn"
+    mocap = json.loads((variants / "mocap_poses_rendered" / "variant.json").read_text())["synthetic"]
+    real = json.loads((variants / "real-domain_poses_rendered" / "variant.json").read_text())["synthetic"]
+    assert mocap == "MoCap corpus in the real domain's look and cameras"
+    assert real.startswith("real-domain corpus walk") and real.endswith("in the real domain's look and cameras")
+    table = json.loads(out.files["json"].read_text())
+    assert table["title"].endswith("'bn', real look") and "the real domain's look, cameras" in table["notes"][1]
+    body = BodyModel(setup[0])
+    renderer = real_domain_renderer(body, load_index(setup[1]), 32)
+    assert renderer.augment is not None
+    assert renderer.cameras.limits[1] == pytest.approx(math.radians(PHOTO_CAMERAS["pitch"]))
+    with pytest.raises(MocapHMRError, match="study.rendered_look"):
+        study_config(setup, **{"study.rendered_look": "photo"})
 
 
 def test_synthetic_gap_grid(setup):

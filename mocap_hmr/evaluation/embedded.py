@@ -217,6 +217,14 @@ def real_look(body: BodyModel) -> dict:
     return {"textures": suit_textures(body, device=_device(body)), "backgrounds": GreyBackgrounds}
 
 
+def real_domain_renderer(body: BodyModel, index: MotionIndex, image_size: int, backend: str = "torch"
+                         ) -> SyntheticRenderer:
+    """The real domain's renderer over ``index``: its look, photo cameras (``PHOTO_CAMERAS``),
+    crops and photometric augmentation, as ``real_domain_set`` draws its crops."""
+    return build_renderer(body, index, image_size=image_size, backend=backend, device=_device(body),
+                          augment=True, cameras=CameraSampler(**PHOTO_CAMERAS), **real_look(body))
+
+
 def real_look_renderer(body: BodyModel, index: MotionIndex, image_size: int,
                        backend: str = "torch", cameras: CameraSampler | None = None) -> SyntheticRenderer:
     """The real domain's look (``real_look``, no photometric augmentation, as
@@ -341,8 +349,7 @@ def real_domain_set(body: BodyModel, image_size: int, n: int, split: str = "trai
         held_out = split == "held-out"
         index = corpus.select([s for s in range(len(corpus.names)) if (s % HELD_OUT_EVERY == HELD_OUT_EVERY - 1)
                                == held_out])
-        renderer = build_renderer(body, index, image_size=image_size, backend=backend, device=_device(body),
-                                  augment=True, cameras=CameraSampler(**PHOTO_CAMERAS), **real_look(body))
+        renderer = real_domain_renderer(body, index, image_size, backend)
         generator = torch.Generator(device=_device(body)).manual_seed(seed)
         chunks = []
         for first in progress(range(0, n, RENDER_BATCH), -(-n // RENDER_BATCH),

@@ -7,11 +7,14 @@ batches whose rendered half (``mocap_spin.synthetic_fraction``) shows either
 - the real domain's own motion (its corpus and families, ``data.embedded_world``): what
   rendering the poses of the real training images gives,
 
-both in the training renderer's look, from its cameras; the rest of each batch is the same
-real-domain half. A control fine-tunes as long on the real half alone. The paper: rendering
-MoCap poses helps more than rendering the poses the real images already show; in the embedded
-world the difference should show on the pose-gap set. It needs the embedded world's real domain
-(``mocap_spin.real`` empty): SPIN's datasets come with no motion corpus of their own poses.
+both in the training renderer's look, from its cameras, or (``study.rendered_look=real``; its
+study folder ``rendered-poses-real-look``) in the real domain's look, cameras, crops and
+augmentation (``evaluation.embedded.real_domain_renderer``), so that mainly the poses differ
+from the real half; the rest of each batch is the same real-domain half. A control fine-tunes
+as long on the real half alone. The paper: rendering MoCap poses helps more than rendering the
+poses the real images already show; in the embedded world the difference should show on the
+pose-gap set. It needs the embedded world's real domain (``mocap_spin.real`` empty): SPIN's
+datasets come with no motion corpus of their own poses.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from mocap_hmr.data.embedded_world import real_domain_corpus, real_motion_index,
 from mocap_hmr.data.motion_index import load_index
 from mocap_hmr.errors import MocapHMRError
 from mocap_hmr.evaluation.benchmark_eval import Method
+from mocap_hmr.evaluation.embedded import real_domain_renderer
 from mocap_hmr.paths import slug
 from mocap_hmr.studies.scores import Scores
 from mocap_hmr.studies.tables import HEADLINE, Column, benchmarks, metric_cells, metric_columns, write_table
@@ -53,11 +57,18 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     n_synthetic = round(spin.batch_size * spin.synthetic_fraction)
     if n_synthetic == 0:
         raise MocapHMRError("rendered-poses: mocap_spin.synthetic_fraction=0 leaves no rendered half to compare")
-    study = StudyContext.open(cfg, NAME, log)
+    look = cfg.study.rendered_look
+    study = StudyContext.open(cfg, NAME if look == "training" else f"{NAME}-{look}-look", log)
     start = starting_model(study)
     real_corpus = real_domain_corpus(load_index(real_motion_index(fps=cfg.motion.fps, log=log), device=study.device),
                                      cfg.stand_in_spin.gap_share)
-    real_poses = renderer_from_config(cfg.render, study.body, real_corpus, study.device)
+    if look == "real":
+        mocap_poses = real_domain_renderer(study.body, study.index, cfg.render.image_size, cfg.render.backend)
+        real_poses = real_domain_renderer(study.body, real_corpus, cfg.render.image_size, cfg.render.backend)
+        drawn = " in the real domain's look and cameras"
+    else:
+        mocap_poses, real_poses, drawn = None, renderer_from_config(cfg.render, study.body, real_corpus,
+                                                                    study.device), ""
 
     def real_half(repeat: int):
         return study.stream("real", spin.batch_size - n_synthetic, repeat=repeat)
@@ -69,9 +80,11 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
     spin_cfg = fine_tune_config(study, start, trainable=trainable)
     folder = study.folder / "variants" / slug(trainable)
     methods = [(START, [Method(START, start)]),
-               train_repeats(study, MOCAP, spin_cfg, halves(None), folder / slug(MOCAP)),
+               train_repeats(study, MOCAP, spin_cfg, halves(mocap_poses), folder / slug(MOCAP),
+                             synthetic_label="motion" if mocap_poses is None else f"MoCap corpus{drawn}"),
                train_repeats(study, REAL_POSES, spin_cfg, halves(real_poses), folder / slug(REAL_POSES),
-                             synthetic_label=f"real-domain corpus {real_motion_words(cfg.stand_in_spin.gap_share)}")]
+                             synthetic_label=f"real-domain corpus {real_motion_words(cfg.stand_in_spin.gap_share)}"
+                                             f"{drawn}")]
     control = fine_tune_config(study, start, trainable=trainable, synthetic_fraction=0.0)
     methods.append(train_repeats(study, CONTROL, control, lambda repeat: (None, study.stream(
         "real", spin.batch_size, repeat=repeat)), folder / slug(CONTROL)))
@@ -90,10 +103,13 @@ def run(cfg: DictConfig, log=print) -> StudyOutput:
              f"{cfg.study.lr:g}, {n_synthetic} rendered + {spin.batch_size - n_synthetic} real-domain samples per "
              f"batch; '{CONTROL}': {spin.batch_size} real-domain samples per batch",
              f"'{MOCAP}': the MoCap corpus, every family; '{REAL_POSES}': the real domain's own corpus "
-             f"({real_motion_words(cfg.stand_in_spin.gap_share)}); both in the training renderer's look and cameras",
+             f"({real_motion_words(cfg.stand_in_spin.gap_share)}); both in "
+             + ("the real domain's look, cameras, crops and augmentation" if look == "real" else
+                "the training renderer's look and cameras"),
              "the last row: the paired difference of the two rendered halves (negative: MoCap poses better)",
              *scores.notes()]
-    files = write_table(study.folder, f"Rendered poses: MoCap or the real domain's own (Table 1), '{trainable}'",
+    files = write_table(study.folder, f"Rendered poses: MoCap or the real domain's own (Table 1), '{trainable}', "
+                        f"{look} look",
                         columns, rows, notes, results, extra={"runs": [r.as_dict() for r in raw]})
     series = {b: [scores.score(m, benchmark=b) for m in variants] for b in benchmarks(results)}
     files["picture"] = save_png(bar_chart(variants, series, "Which poses the rendered half shows", "PA-MPJPE (mm)"),

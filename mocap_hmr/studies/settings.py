@@ -45,6 +45,9 @@ class StudySettings:
     # appearances it re-renders it with
     weights: str | None = None
     test_set: str = "pose-gap"
+    # rendered-poses: the rendered halves' look and cameras (choices.RENDERED_LOOKS): the training
+    # renderer's, or the real domain's, so that mainly their poses differ from the real half
+    rendered_look: str = "training"
     backgrounds: list[str] = field(default_factory=lambda: list(STUDY_BACKGROUNDS))
     bodies: list[str] = field(default_factory=lambda: list(STUDY_BODIES))
     oracle_levels: list[str] = field(default_factory=lambda: list(ORACLE_LEVELS))  # oracle: cumulative
